@@ -1,0 +1,1 @@
+"""Platform adapters: translate core replies to Telegram, Discord and the console."""

@@ -1,0 +1,97 @@
+"""What a command answers, as plain data every adapter can render.
+
+The core never formats for a platform: it says "here is a heading, five entries and a
+next-page button", and Telegram turns that into escaped HTML while Discord turns it into
+embeds. Keeping replies as frozen data also makes them easy to assert on in tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Button", "EntryView", "Reply", "UserError"]
+
+
+class UserError(Exception):
+    """A problem the user can fix; its message is shown verbatim (usage, bad argument)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EntryView:
+    """One entry as a reply shows it: title linked, where it sits, what it offers."""
+
+    id: str
+    title: str
+    url: str | None
+    section: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    code_url: str | None = None
+    description: str = ""
+    year: int | None = None
+    sources: tuple[str, ...] = ()
+    links: tuple[tuple[str, str], ...] = ()  # (text, url) pairs, primary first
+    score: float | None = None
+
+    @property
+    def section_path(self) -> str:
+        return " › ".join(self.section)
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A button under a reply. ``payload`` is opaque: the core resolves it later.
+
+    Payloads stay below 64 bytes (Telegram's callback-data limit) because the core
+    keeps the heavy state (query, page) behind a short token.
+    """
+
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A whole answer: a heading line, free text blocks, entries, buttons and hints.
+
+    ``title`` is a short heading ("Results for “lesion” — page 1 of 3"); ``text`` blocks
+    are paragraphs shown before the entries; ``footer`` comes after them. ``ephemeral``
+    asks adapters that can (Discord) to show it only to the asker; ``silent`` asks for no
+    notification sound (Telegram announcements).
+    """
+
+    title: str = ""
+    text: tuple[str, ...] = ()
+    entries: tuple[EntryView, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    footer: str = ""
+    ephemeral: bool = False
+    silent: bool = False
+    is_error: bool = False
+    language: str = "en"
+    meta: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+
+    def plain_text(self) -> str:
+        """A readable text form (console, logs, tests): every part, in order."""
+        parts: list[str] = []
+        if self.title:
+            parts.append(self.title)
+        parts.extend(self.text)
+        for number, entry in enumerate(self.entries, 1):
+            lines = [f"{number}. {entry.title}" + (f" ({entry.year})" if entry.year else "")]
+            if entry.url:
+                lines.append(f"   {entry.url}")
+            if entry.section:
+                lines.append(f"   in {entry.section_path}")
+            if entry.tags:
+                lines.append("   tags: " + ", ".join(entry.tags))
+            if entry.code_url:
+                lines.append(f"   code: {entry.code_url}")
+            if entry.sources:
+                lines.append("   from: " + ", ".join(entry.sources))
+            lines.append(f"   id: {entry.id}")
+            parts.append("\n".join(lines))
+        if self.footer:
+            parts.append(self.footer)
+        if self.buttons:
+            parts.append("  ".join(f"[{button.label}]" for button in self.buttons))
+        return "\n\n".join(parts)
