@@ -17,9 +17,10 @@ from bot.paging import Action, encode, path_hash
 from bot.replies import Button, EntryView, Reply, UserError
 
 if TYPE_CHECKING:
+    from index.search import Hit, SearchResult, TopicNode
+
     from bot.app import Context
     from bot.core import MedBot
-    from index.search import Hit, SearchResult, TopicNode
 
 PER_PAGE = 5
 MAX_QUERY_CHARS = 300

@@ -9,15 +9,15 @@ its local ``path``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any, Protocol
+
+from index.parser import parse, parse_file
+from index.search import SourceSnapshot
 
 from bot.config import Settings, SourceConfig
 from index.model import ListDocument
-from index.parser import parse, parse_file
-from index.search import SourceSnapshot
 
 __all__ = ["SnapshotReader", "source_snapshots"]
 

@@ -51,7 +51,7 @@ def bundled_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def bundled_core(bundled_data_dir: Path) -> Iterator["object"]:
+def bundled_core(bundled_data_dir: Path) -> Iterator[object]:
     """A fresh core over the bundled lists (the index is reused, not rebuilt)."""
     from bot.core import MedBot
 
