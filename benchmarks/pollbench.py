@@ -1,0 +1,140 @@
+"""One watcher poll over many sources served from a loopback HTTP server, mostly 304.
+
+A child process serves ``/list/N.md`` on 127.0.0.1 (port 0) with ETags: every list
+answers 304 to a matching ``If-None-Match``, except one in a hundred, which has gained
+an entry since the first poll. The first poll (untimed) takes the baselines; the
+second, timed, is the steady state of a watcher: a thousand conditional GETs, a few
+changed lists parsed and diffed, their new entries logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from benchmarks.corpus import REPO, generate_list, new_entry_line
+
+__all__ = ["poll_sources", "serve"]
+
+CHANGED_EVERY = 100
+ENTRIES_PER_LIST = 20
+
+
+def _versions(number: int) -> tuple[bytes, bytes]:
+    first = generate_list(ENTRIES_PER_LIST, seed=number, name=f"polled{number}")
+    second = first + new_entry_line(number) + "\n" if number % CHANGED_EVERY == 0 else first
+    return first.encode("utf-8"), second.encode("utf-8")
+
+
+def serve(count: int) -> None:
+    """Serve ``count`` lists until stdin closes; print the port first."""
+    seen: set[int] = set()
+    bodies = {number: _versions(number) for number in range(count)}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            name = self.path.rsplit("/", 1)[-1].removesuffix(".md")
+            if not name.isdigit() or int(name) not in bodies:
+                self._answer(404, b"not found")
+                return
+            number = int(name)
+            body = bodies[number][1 if number in seen else 0]
+            seen.add(number)
+            etag = '"' + hashlib.blake2s(body, digest_size=8).hexdigest() + '"'
+            if self.headers.get("If-None-Match") == etag:
+                self._answer(304, b"", etag)
+            else:
+                self._answer(200, body, etag)
+
+        def _answer(self, status: int, body: bytes, etag: str | None = None) -> None:
+            self.send_response(status)
+            if etag:
+                self.send_header("ETag", etag)
+            if status != 304:
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if status != 304:
+                self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's signature)
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    print(server.server_address[1], flush=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    sys.stdin.read()
+    server.shutdown()
+
+
+def poll_sources(count: int) -> dict[str, Any]:
+    """Figures of one steady-state poll over ``count`` sources."""
+    try:
+        import httpx
+        from bot.store import Store
+        from bot.watcher import poll_once
+
+        from bot.config import Settings, SourceConfig
+    except ImportError as exc:
+        return {"sources": count, "poll_s": None, "note": f"watcher poll not measured: {exc}"}
+    from benchmarks.phases import child_env
+
+    server = subprocess.Popen([sys.executable, "-m", "benchmarks.pollbench", "serve", str(count)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, env=child_env(), cwd=REPO, text=True)
+    assert server.stdout is not None and server.stdin is not None
+    try:
+        port = int(server.stdout.readline())
+        with tempfile.TemporaryDirectory(prefix="medbot-poll-") as scratch:
+            sources = tuple(SourceConfig(name=f"list{n}", url=f"http://127.0.0.1:{port}/list/{n}.md") for n in range(count))
+            settings = Settings(sources=sources, data_dir=Path(scratch))
+            store = Store(Path(scratch) / "state.sqlite3")
+            try:
+                return asyncio.run(_two_polls(store, settings, poll_once, httpx))
+            finally:
+                store.close()
+    finally:
+        server.stdin.close()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+async def _two_polls(store: Any, settings: Any, poll_once: Any, httpx: Any) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=settings.watch.timeout, follow_redirects=True) as client:
+        started = time.perf_counter()
+        first = await poll_once(store, settings, client, force=True)
+        first_s = time.perf_counter() - started
+        started = time.perf_counter()
+        second = await poll_once(store, settings, client, force=True)
+        poll_s = time.perf_counter() - started
+    outcomes = [source.outcome for source in second.sources]
+    return {
+        "sources": len(settings.sources),
+        "first_poll_s": round(first_s, 3),
+        "poll_s": round(poll_s, 3),
+        "not_modified": outcomes.count("unchanged"),
+        "changed": len(outcomes) - outcomes.count("unchanged") - outcomes.count("failed"),
+        "failed": outcomes.count("failed") + sum(1 for s in first.sources if s.outcome == "failed"),
+        "new_entries": len(second.new_entries),
+    }
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "serve":
+        serve(int(sys.argv[2]))
+    else:
+        print("usage: python -m benchmarks.pollbench serve COUNT", file=sys.stderr)
+        sys.exit(2)

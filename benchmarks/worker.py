@@ -1,0 +1,178 @@
+"""One benchmark phase in a fresh process, so its peak memory is its own.
+
+``python -m benchmarks.worker PHASE ARGS_JSON`` runs one phase and prints its figures as
+one JSON object on the last line of stdout. The phases:
+
+- ``medbot-build``: a full ``sync(rebuild=True)`` of the configured lists, the index
+  size, then one list changed and re-synced (the incremental figure).
+- ``medbot-query``: the index opened as the bot opens it, then the query set through
+  ``SearchIndex.search`` and through ``core.handle`` (and ``core.press`` for later pages).
+- ``baseline``: one baseline engine built from the parsed entries and queried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import pickle
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.corpus import BenchQuery, load_queries, new_entry_line
+from benchmarks.relevance import hit_at_5, load_relevance
+from benchmarks.stats import latency_summary, peak_rss_mb, time_each, timed
+
+__all__ = ["main"]
+
+PER_PAGE = 5
+
+
+def medbot_build(args: dict[str, Any]) -> dict[str, Any]:
+    from bot.core import MedBot
+
+    started = time.perf_counter()
+    core = MedBot.load(args["config"], args["data_dir"], sync=False)
+    open_s = time.perf_counter() - started
+    report = None
+
+    def rebuild() -> None:
+        nonlocal report
+        report = core.sync(rebuild=True, progress=False)
+
+    build_s = timed(rebuild)
+    rss_build = peak_rss_mb()
+    index_dir = core.settings.index_dir
+    size = sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file())
+    figures: dict[str, Any] = {
+        "open_s": round(open_s, 4),
+        "build_s": round(build_s, 3),
+        "indexed_entries": getattr(report, "entries", None),
+        "index_bytes": size,
+        "index_files": sum(1 for p in index_dir.rglob("*") if p.is_file()),
+        "peak_rss_build_mb": rss_build,
+    }
+    for key, path_text in args["changed"].items():
+        path = Path(path_text)
+        extra = new_entry_line(seed=len(figures) + time.time_ns() % 1000)
+        path.write_text(path.read_text(encoding="utf-8") + "\n" + extra + "\n", encoding="utf-8")
+        figures[key] = round(timed(lambda: core.sync(progress=False)), 4)
+    figures["peak_rss_build_mb"] = peak_rss_mb()
+    core.close()
+    return figures
+
+
+def medbot_query(args: dict[str, Any]) -> dict[str, Any]:
+    from bot.app import Context
+    from bot.core import MedBot
+    from bot.paging import Action, encode
+
+    started = time.perf_counter()
+    core = MedBot.load(args["config"], args["data_dir"])
+    figures: dict[str, Any] = {"open_s": round(time.perf_counter() - started, 4)}
+    queries = load_queries(Path(args["queries"]))
+    passes = int(args["passes"])
+
+    def search(item: object) -> object:
+        query = item if isinstance(item, BenchQuery) else BenchQuery(str(item))
+        return core.index.search(query.text, page=query.page, per_page=PER_PAGE)
+
+    samples = time_each(queries, search, passes)
+    figures["search"] = latency_summary(samples)
+    figures["search_samples_ms"] = _ms(samples)
+    figures["slowest_queries"] = _slowest(queries, samples, passes)
+
+    ctx = Context(platform="console", chat_id="bench", user_id="bench", is_admin=True, language="en")
+
+    async def one(query: BenchQuery) -> str:
+        if query.page == 1:
+            reply = await core.handle(f"/search {query.text}", ctx)
+        else:
+            reply = await core.press(encode(Action("search", query.text, query.page), core.tokens), ctx)
+        return reply.plain_text() if reply is not None else ""
+
+    async def all_passes() -> list[float]:
+        for query in queries:  # warm-up, as time_each does
+            await one(query)
+        clock = time.perf_counter
+        handle_samples: list[float] = []
+        for _ in range(passes):
+            for query in queries:
+                start = clock()
+                await one(query)
+                handle_samples.append(clock() - start)
+        return handle_samples
+
+    handle_samples = asyncio.run(all_passes())
+    figures["handle"] = latency_summary(handle_samples)
+    figures["handle_samples_ms"] = _ms(handle_samples)
+    if args.get("relevance"):
+        judged = load_relevance(Path(args["relevance"]))
+
+        def urls(text: str) -> list[tuple[str, ...]]:
+            hits = core.index.search(text, page=1, per_page=PER_PAGE).hits
+            return [tuple(filter(None, [h.entry.url, *(link.url for link in h.entry.links)])) for h in hits]
+
+        figures["relevance"] = hit_at_5(judged, urls)
+    figures["peak_rss_query_mb"] = peak_rss_mb()
+    core.close()
+    return figures
+
+
+def baseline(args: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks.baselines import Fts5Engine, WhooshDefaultEngine
+
+    with open(args["entries"], "rb") as handle:
+        entries = pickle.load(handle)
+    work = Path(args["work_dir"])
+    work.mkdir(parents=True, exist_ok=True)
+    engine = Fts5Engine(work / "fts5.sqlite3") if args["engine"] == "sqlite-fts5" else WhooshDefaultEngine(work / "whoosh")
+    figures: dict[str, Any] = {"index_s": round(timed(lambda: engine.build(entries)), 3), "index_bytes": engine.size_bytes()}
+    figures["peak_rss_build_mb"] = peak_rss_mb()
+    queries = load_queries(Path(args["queries"]))
+
+    def search(item: object) -> object:
+        assert isinstance(item, BenchQuery)
+        return engine.search(item.text, item.page, PER_PAGE)
+
+    samples = time_each(queries, search, int(args["passes"]))
+    figures["search"] = latency_summary(samples)
+    figures["search_samples_ms"] = _ms(samples)
+    if args.get("relevance"):
+        judged = load_relevance(Path(args["relevance"]))
+        figures["relevance"] = hit_at_5(judged, lambda text: engine.search(text, 1, PER_PAGE))
+    figures["peak_rss_query_mb"] = peak_rss_mb()
+    engine.close()
+    return figures
+
+
+def _ms(samples: list[float]) -> list[float]:
+    return [round(s * 1000.0, 3) for s in samples]
+
+
+def _slowest(queries: list[BenchQuery], samples: list[float], passes: int, count: int = 5) -> list[dict[str, Any]]:
+    """The queries with the worst median time: where the tail comes from."""
+    per_query: list[tuple[float, BenchQuery]] = []
+    for number, query in enumerate(queries):
+        times = sorted(samples[number + k * len(queries)] for k in range(passes))
+        per_query.append((times[len(times) // 2], query))
+    per_query.sort(key=lambda item: item[0], reverse=True)
+    return [{"query": q.text, "page": q.page, "ms": round(t * 1000, 2)} for t, q in per_query[:count]]
+
+
+PHASES = {"medbot-build": medbot_build, "medbot-query": medbot_query, "baseline": baseline}
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[0] not in PHASES:
+        print(f"usage: python -m benchmarks.worker {{{','.join(PHASES)}}} ARGS_JSON", file=sys.stderr)
+        return 2
+    figures = PHASES[argv[0]](json.loads(argv[1]))
+    sys.stdout.flush()
+    print(json.dumps(figures, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
