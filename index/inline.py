@@ -54,13 +54,9 @@ class Fields:
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"\s+")
-_BARE_URL = re.compile(
-    r"https?://[^\s<>\"'`\[\]{}|\\^，。；：！？（）【】「」、]+", re.IGNORECASE
-)
+_BARE_URL = re.compile(r"https?://[^\s<>\"'`\[\]{}|\\^，。；：！？（）【】「」、]+", re.IGNORECASE)
 _TRAILING_PUNCT = ".,;:!?*_~'\""
-_A_OPEN = re.compile(
-    r"""^<a\s[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE
-)
+_A_OPEN = re.compile(r"""^<a\s[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 _A_CLOSE = re.compile(r"^</a\s*>", re.IGNORECASE)
 _BREAK = re.compile(r"^<br\s*/?>", re.IGNORECASE)
 
@@ -161,11 +157,7 @@ def _split_bare_urls(text: str) -> Iterable[Piece]:
 def _trim_url(url: str) -> str:
     """Drop sentence punctuation and an unbalanced closing parenthesis from a bare URL."""
     while url:
-        if (
-            url[-1] in _TRAILING_PUNCT
-            or url[-1] == ")"
-            and url.count(")") > url.count("(")
-        ):
+        if url[-1] in _TRAILING_PUNCT or url[-1] == ")" and url.count(")") > url.count("("):
             url = url[:-1]
         else:
             break
@@ -206,26 +198,14 @@ def fields_from_pieces(pieces: Sequence[Piece]) -> Fields | None:
         title, primary, rest = lead.text, lead, pieces[first_meaningful + 1 :]
     else:
         cut = next(
-            (
-                i
-                for i, p in enumerate(pieces)
-                if p.is_link and p.url and not p.image_only
-            ),
+            (i for i, p in enumerate(pieces) if p.is_link and p.url and not p.image_only),
             len(pieces),
         )
-        title = (
-            clean_text("".join(p.text for p in pieces[:cut] if not p.is_link))
-            .rstrip(_TITLE_TAIL)
-            .strip()
-        )
+        title = clean_text("".join(p.text for p in pieces[:cut] if not p.is_link)).rstrip(_TITLE_TAIL).strip()
         rest = pieces[cut:]
         primary = _primary(real_links or links)
         if not title:
-            title = (
-                primary.text
-                if primary.text and not primary.tag
-                else _url_title(primary.url or "")
-            )
+            title = primary.text if primary.text and not primary.tag else _url_title(primary.url or "")
             if primary.text and not primary.tag:
                 rest = [p for p in rest if p is not primary]
     title = clean_text(title)
@@ -301,9 +281,7 @@ _LOOSE_YEAR = re.compile(r"(?<![\d.\-/–])(" + _YEAR + r")(?![\d]|[.\-/–]\d)"
 _ARXIV_ID = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{2})(\d{2})\.\d{4,5}", re.IGNORECASE)
 
 
-def year_of(
-    tags: Sequence[str], description: str, title: str, url: str | None
-) -> int | None:
+def year_of(tags: Sequence[str], description: str, title: str, url: str | None) -> int | None:
     """The publication year: from a badge (``ACL 2018``), else the citation text.
 
     In citations the year is the parenthesised one (``Nature 578, 82–93 (2020)``) or the

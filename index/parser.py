@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -55,8 +56,10 @@ _SKIPPED_SECTIONS = frozenset(
         "如何贡献",
     )
 )
+_HTML_HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1\s*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
 _HEADING_LINE = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
-_INVISIBLE_CHARS = dict.fromkeys(map(ord, "\u200b\u200c\u2060\ufeff\x00"))
+_INVISIBLE_CHARS = re.compile("[\u200b\u200c\u2060\ufeff\x00]")
 _MAX_REPARSE_DEPTH = 4
 
 
@@ -75,7 +78,8 @@ def parse(text: str, source: str = "") -> ListDocument:
     warnings: list[str] = []
     if "\x00" in text:
         warnings.append("NUL bytes removed")
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE_CHARS)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _INVISIBLE_CHARS.sub("", text)
     try:
         return _Walker(source, warnings).run(text)
     except (
@@ -88,9 +92,7 @@ def parse(text: str, source: str = "") -> ListDocument:
     ) as error:
         # The edge of a pure function: a reader gets an empty list and a reason, never a traceback.
         warnings.append(f"internal parser error: {type(error).__name__}: {error}")
-        return ListDocument(
-            title=source, entries=(), source=source, warnings=tuple(warnings)
-        )
+        return ListDocument(title=source, entries=(), source=source, warnings=tuple(warnings))
 
 
 def parse_bytes(data: bytes, source: str = "") -> ListDocument:
@@ -121,9 +123,7 @@ def parse_bytes(data: bytes, source: str = "") -> ListDocument:
 def parse_file(path: str | Path, source: str | None = None) -> ListDocument:
     """Read and parse a file; the source name defaults to the file stem. I/O errors propagate."""
     file_path = Path(path)
-    return parse_bytes(
-        file_path.read_bytes(), file_path.stem if source is None else source
-    )
+    return parse_bytes(file_path.read_bytes(), file_path.stem if source is None else source)
 
 
 # --- the block walk -------------------------------------------------------------------
@@ -187,11 +187,7 @@ class _Walker:
                 in_table_head = kind == "thead_open"
             elif kind in ("list_item_open", "tr_open"):
                 header_row = kind == "tr_open" and in_table_head
-                items.append(
-                    _Item(-1, ())
-                    if header_row
-                    else _Item(line, self.path, cells=kind == "tr_open")
-                )
+                items.append(_Item(-1, ()) if header_row else _Item(line, self.path, cells=kind == "tr_open"))
             elif kind in ("list_item_close", "tr_close") and items:
                 self._close(items.pop())
             elif kind == "heading_open":
@@ -223,28 +219,34 @@ class _Walker:
         opening = tokens[index]
         level = int(opening.tag[1:]) if opening.tag[1:].isdigit() else 6
         line = offset + (opening.map[0] if opening.map else 0)
-        inline = (
-            tokens[index + 1]
-            if index + 1 < len(tokens) and tokens[index + 1].type == "inline"
-            else None
-        )
+        inline = tokens[index + 1] if index + 1 < len(tokens) and tokens[index + 1].type == "inline" else None
         pieces = pieces_from_inline(inline.children or []) if inline else []
         text = clean_text("".join(p.text for p in pieces if not p.image_only))
         close = index + 2 if inline else index + 1
-        while self.headings and self.headings[-1][0] >= level:
-            self.headings.pop()
-        if level == 1 and self.title is None:
+        if level == 1 and self.title is None and text:
             self.title = text
             return close
         if _is_link_heading(pieces) and not self._is_jump(pieces):
             described = pieces + [Piece(" ")] + _following_text(tokens, close + 1)
+            self._section(level, "")
             if not _skipped(self.path):
                 self.found.append(_Found(line, self.path, described))
             return close
+        self._section(level, text)
+        return close
+
+    def _section(self, level: int, text: str) -> None:
+        if level == 1 and self.title is None and text:
+            self.title = text
+            return
+        while self.headings and self.headings[-1][0] >= level:
+            self.headings.pop()
         if text:
+            # "Contents" or "License" is never the parent of a real section, even when a
+            # list writes its content one level below its table of contents.
+            self.headings = [h for h in self.headings if not _skipped((h[1],))]
             self.headings.append((level, text))
             self.sections.append(self.path)
-        return close
 
     def _html_block(self, content: str, line: int, depth: int) -> None:
         """Markdown lines inside an HTML block (``<details>`` without a blank line)."""
@@ -252,15 +254,14 @@ class _Walker:
         start: int | None = None
         for number, raw in enumerate([*lines, "<"]):
             is_html = raw.lstrip().startswith("<") or not raw.strip()
+            heading = _HTML_HEADING.search(raw) if is_html else None
+            if heading:
+                self._section(int(heading.group(1)), clean_text(_TAG.sub("", heading.group(2))))
             if not is_html and start is None:
                 start = number
             elif is_html and start is not None:
                 fragment = "\n".join(lines[start:number])
-                if (
-                    "](" in fragment
-                    or "://" in fragment
-                    or _HEADING_LINE.match(fragment)
-                ):
+                if "](" in fragment or "://" in fragment or _HEADING_LINE.match(fragment):
                     self.walk(_MD.parse(fragment), line + start, depth + 1)
                 start = None
 
@@ -325,6 +326,7 @@ def _following_text(tokens: Sequence[Token], index: int) -> list[Piece]:
     return pieces
 
 
+@lru_cache(maxsize=4096)
 def _skipped(path: tuple[str, ...]) -> bool:
     return any(section_key(name) in _SKIPPED_SECTIONS for name in path)
 
@@ -363,6 +365,8 @@ def _is_anchor_link(url: str, anchors: set[str]) -> bool:
     url = url.strip()
     if url.startswith("#"):
         return True
+    if "#" not in url:
+        return False
     parts = urlsplit(url)
     if not parts.fragment or _anchor_key(parts.fragment) not in anchors:
         return False
@@ -372,7 +376,5 @@ def _is_anchor_link(url: str, anchors: set[str]) -> bool:
     if parts.netloc.lower().removeprefix("www.") not in ("github.com", "gitlab.com"):
         return False
     return len(segments) == 2 or (
-        len(segments) >= 4
-        and segments[2] in ("blob", "tree")
-        and (len(segments) == 4 or segments[-1].lower() == "readme.md")
+        len(segments) >= 4 and segments[2] in ("blob", "tree") and (len(segments) == 4 or segments[-1].lower() == "readme.md")
     )
