@@ -57,6 +57,8 @@ _SKIPPED_SECTIONS = frozenset(
     )
 )
 _HTML_HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1\s*>", re.IGNORECASE)
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
+_RAW_HTML = re.compile(r"^\s*<(?:pre|script|style|textarea)\b", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 _HEADING_LINE = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
 _INVISIBLE_CHARS = re.compile("[\u200b\u200c\u2060\ufeff\x00]")
@@ -249,7 +251,14 @@ class _Walker:
             self.sections.append(self.path)
 
     def _html_block(self, content: str, line: int, depth: int) -> None:
-        """Markdown lines inside an HTML block (``<details>`` without a blank line)."""
+        """Markdown lines inside an HTML block (``<details>`` without a blank line).
+
+        Comments and ``<pre>``/``<script>`` bodies are what a reader never sees as
+        Markdown, so they are blanked first (keeping line numbers).
+        """
+        if _RAW_HTML.match(content):
+            return
+        content = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), content)
         lines = content.split("\n")
         start: int | None = None
         for number, raw in enumerate([*lines, "<"]):
