@@ -58,6 +58,8 @@ _BARE_URL = re.compile(r"https?://[^\s<>\"'`\[\]{}|\\^，。；：！？（）�
 _TRAILING_PUNCT = ".,;:!?*_~'\""
 _A_OPEN = re.compile(r"""^<a\s[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 _A_CLOSE = re.compile(r"^</a\s*>", re.IGNORECASE)
+_KBD_OPEN = re.compile(r"^<kbd\b", re.IGNORECASE)
+_KBD_CLOSE = re.compile(r"^</kbd\s*>", re.IGNORECASE)
 _BREAK = re.compile(r"^<br\s*/?>", re.IGNORECASE)
 
 
@@ -79,6 +81,7 @@ def pieces_from_inline(children: Sequence[Token]) -> list[Piece]:
     link_text: list[str] = []
     link_codes: list[str] = []
     link_images = 0
+    hidden = 0
 
     def flush_text() -> None:
         if text_run:
@@ -112,6 +115,8 @@ def pieces_from_inline(children: Sequence[Token]) -> list[Piece]:
     for child in children:
         kind = child.type
         sink = link_text if link_url is not None else text_run
+        if hidden and kind in ("text", "code_inline"):
+            continue  # <kbd>★ 3.8k</kbd>: counters and chips, not words of the entry
         if kind == "text":
             sink.append(child.content)
         elif kind == "code_inline":
@@ -136,6 +141,10 @@ def pieces_from_inline(children: Sequence[Token]) -> list[Piece]:
                 close_link()
             elif _BREAK.match(content):
                 sink.append(" ")
+            elif _KBD_OPEN.match(content):
+                hidden += 1
+            elif _KBD_CLOSE.match(content):
+                hidden = max(0, hidden - 1)
     close_link()
     flush_text()
     return pieces

@@ -56,7 +56,12 @@ _SKIPPED_SECTIONS = frozenset(
         "如何贡献",
     )
 )
-_HTML_HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1\s*>", re.IGNORECASE)
+_HTML_STRUCTURE = re.compile(
+    r"<h(?P<level>[1-6])\b[^>]*>(?P<heading>.*?)</h(?P=level)\s*>|<details\b[^>]*>|</details\s*>"
+    r"|<summary\b[^>]*>(?P<summary>.*?)</summary\s*>",
+    re.IGNORECASE,
+)
+_KBD = re.compile(r"<kbd\b[^>]*>.*?</kbd\s*>", re.IGNORECASE)
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 _RAW_HTML = re.compile(r"^\s*<(?:pre|script|style|textarea)\b", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
@@ -159,6 +164,8 @@ class _Walker:
         self.sections: list[tuple[str, ...]] = []
         self.found: list[_Found] = []
         self.anchors: set[str] = set()
+        self.details = 0
+        self.open_items = 0  # list items and table rows being read (a <summary> there is no section)
 
     def run(self, text: str) -> ListDocument:
         tokens = _MD.parse(text)
@@ -180,6 +187,7 @@ class _Walker:
         """Visit block tokens; ``offset`` shifts lines of re-parsed fragments."""
         items: list[_Item] = []
         in_table_head = False
+        quotes = 0
         index = 0
         while index < len(tokens):
             token = tokens[index]
@@ -190,13 +198,19 @@ class _Walker:
             elif kind in ("list_item_open", "tr_open"):
                 header_row = kind == "tr_open" and in_table_head
                 items.append(_Item(-1, ()) if header_row else _Item(line, self.path, cells=kind == "tr_open"))
+                self.open_items += 1
             elif kind in ("list_item_close", "tr_close") and items:
                 self._close(items.pop())
+                self.open_items -= 1
             elif kind == "heading_open":
                 index = self._heading(tokens, index, offset)
+            elif kind in ("blockquote_open", "blockquote_close"):
+                quotes += 1 if kind == "blockquote_open" else -1
             elif kind == "inline" and items:
                 if items[-1].line >= 0:
                     items[-1].inlines.append(token.children or [])
+            elif kind == "inline" and quotes > 0 and tokens[index - 1].type == "paragraph_open":
+                self._quoted_paragraph(token, line)
             elif kind == "code_block" and depth < _MAX_REPARSE_DEPTH:
                 if _first_line_is_heading(token.content):
                     self.walk(_MD.parse(token.content), line, depth + 1)
@@ -237,6 +251,13 @@ class _Walker:
         self._section(level, text)
         return close
 
+    def _quoted_paragraph(self, token: Token, line: int) -> None:
+        """``> **[Name](url)** <kbd>★ 3k</kbd><br>What it does.``: generated lists quote their entries."""
+        pieces = pieces_from_inline(token.children or [])
+        lead = next((p for p in pieces if p.url is not None and not p.image_only or p.url is None and clean_text(p.text)), None)
+        if lead is not None and lead.url is not None and not _skipped(self.path) and not self._is_jump(pieces):
+            self.found.append(_Found(line, self.path, pieces))
+
     def _section(self, level: int, text: str) -> None:
         if level == 1 and self.title is None and text:
             self.title = text
@@ -261,18 +282,35 @@ class _Walker:
         content = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), content)
         lines = content.split("\n")
         start: int | None = None
-        for number, raw in enumerate([*lines, "<"]):
+        for number, raw in enumerate([*lines, ""]):
             is_html = raw.lstrip().startswith("<") or not raw.strip()
-            heading = _HTML_HEADING.search(raw) if is_html else None
-            if heading:
-                self._section(int(heading.group(1)), clean_text(_TAG.sub("", heading.group(2))))
-            if not is_html and start is None:
-                start = number
-            elif is_html and start is not None:
+            if not is_html:
+                start = number if start is None else start
+                continue
+            if start is not None:
                 fragment = "\n".join(lines[start:number])
                 if "](" in fragment or "://" in fragment or _HEADING_LINE.match(fragment):
                     self.walk(_MD.parse(fragment), line + start, depth + 1)
                 start = None
+            self._html_structure(raw)
+
+    def _html_structure(self, raw: str) -> None:
+        """Sections an HTML line opens or closes: ``<h2>``, and ``<details>`` with its ``<summary>``.
+
+        A summary is a section one level below everything Markdown can write (7 and
+        deeper), so it nests under the current heading and ends with its ``</details>``.
+        """
+        for event in _HTML_STRUCTURE.finditer(raw):
+            tag = event.group(0)[:8].lower()
+            if event.group("level"):
+                self._section(int(event.group("level")), _html_text(event.group("heading")))
+            elif tag.startswith("<details"):
+                self.details += 1
+            elif tag.startswith("</detail"):
+                self.headings = [h for h in self.headings if h[0] < 6 + self.details]
+                self.details = max(0, self.details - 1)
+            elif event.group("summary") is not None and not self.open_items:
+                self._section(6 + max(1, self.details), _html_text(event.group("summary")))
 
     def _is_jump(self, pieces: Sequence[Piece]) -> bool:
         """A table-of-contents item: every real link jumps to a heading of this list."""
@@ -301,6 +339,11 @@ class _Walker:
                 line=found.line + 1,
             )
         return tuple(entries.values())
+
+
+def _html_text(html: str) -> str:
+    """Visible text of an HTML heading or summary; ``<kbd>`` counters dropped."""
+    return clean_text(_TAG.sub(" ", _KBD.sub(" ", html)))
 
 
 def _first_line_is_heading(content: str) -> bool:

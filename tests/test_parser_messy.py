@@ -140,7 +140,24 @@ def test_blockquoted_items_inside_details() -> None:
     doc = parse(text)
     assert titles(doc) == ["Quoted", "Nested quoted", "Hidden in html"]
     assert doc.entries[2].line == 12
-    assert all(entry.section == ("Papers",) for entry in doc.entries)
+    # A <summary> names a subsection that ends with its </details>.
+    assert [entry.section for entry in doc.entries] == [("Papers", "2019"), ("Papers", "2019"), ("Papers", "2020")]
+    assert ("Papers", "2020") in doc.sections
+
+
+def test_generated_lists_quote_their_entries_in_details() -> None:
+    text = (
+        "## Projects\n\n"
+        '<details id="ai">\n<summary><strong>Artificial Intelligence</strong> <kbd>2 projects</kbd></summary>\n\n'
+        "> **[LangChain4j](https://github.com/langchain4j/langchain4j)** <kbd>★ 12.9k</kbd> 🟢<br>Integrates LLMs.\n\n"
+        "> Maintained by [someone](https://github.com/someone)\n\n"
+        "</details>\n\n- [After](https://after.example)\n"
+    )
+    doc = parse(text)
+    assert titles(doc) == ["LangChain4j", "After"]
+    assert doc.entries[0].section == ("Projects", "Artificial Intelligence")
+    assert doc.entries[0].description == "🟢 Integrates LLMs."
+    assert doc.entries[1].section == ("Projects",)
 
 
 def test_indented_headings_are_sections_whether_nested_or_code() -> None:
