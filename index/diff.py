@@ -59,25 +59,33 @@ class _Index:
     """Every key under which an entry of one document can be recognised."""
 
     def __init__(self, entries: Iterable[Entry]) -> None:
-        self.by_key: dict[str, Entry] = {}
+        self.by_identity: dict[str, Entry] = {}
+        self.by_link: dict[str, Entry] = {}
         self.by_title: dict[str, Entry] = {}
+        self.by_linkless_title: dict[str, Entry] = {}
         for entry in entries:
+            self.by_identity.setdefault(entry.key, entry)
             for key in _keys(entry):
-                self.by_key.setdefault(key, entry)
-            self.by_title.setdefault(normalise_title(entry.title), entry)
+                self.by_link.setdefault(key, entry)
+            title = normalise_title(entry.title)
+            self.by_title.setdefault(title, entry)
+            if not entry.url:
+                self.by_linkless_title.setdefault(title, entry)
 
     def match(self, entry: Entry) -> Entry | None:
-        """The entry this one continues: same identity first, then any shared key."""
-        exact = self.by_key.get(entry.key)
+        """The entry this one continues: same identity first, then any shared link, then the title.
+
+        Titles only bridge to or from an entry without links (its title is its identity).
+        """
+        exact = self.by_identity.get(entry.key)
         if exact is not None:
             return exact
         for key in _keys(entry):
-            found = self.by_key.get(key)
+            found = self.by_link.get(key)
             if found is not None:
                 return found
-        if not entry.url:
-            return self.by_title.get(normalise_title(entry.title))
-        return None
+        titles = self.by_title if not entry.url else self.by_linkless_title
+        return titles.get(normalise_title(entry.title))
 
 
 def _keys(entry: Entry) -> list[str]:
