@@ -205,20 +205,25 @@ async def deliver(
     for alert in await asyncio.to_thread(store.due_alerts, clock(), platforms):
         await _send_alert(store, senders[alert.platform], alert, limiter, clock, report)
     items = await asyncio.to_thread(store.due_outbox, clock(), platforms)
-    deferred: set[tuple[str, str]] = set()
+    deferred: dict[tuple[str, str], datetime | None] = {}
     for message in plan_messages(items, settings.watch.digest_after):
-        if (message.platform, message.chat) in deferred:
+        chat = (message.platform, message.chat)
+        if chat in deferred:
+            # Keep the chat's order: what comes after a deferred message waits with it.
+            later = deferred[chat]
+            if later is not None:
+                await asyncio.to_thread(store.mark, [row.id for row in message.rows], "pending", next_try=later)
             continue
-        ok = await _send_message(store, senders[message.platform], message, limiter, clock, sleep, report)
+        ok, later = await _send_message(store, senders[message.platform], message, limiter, clock, sleep, report)
         if not ok:
-            deferred.add((message.platform, message.chat))
+            deferred[chat] = later
     return report
 
 
 async def _send_message(
     store: Store, sender: Sender, message: _Message, limiter: RateLimiter, clock: Callable[[], datetime], sleep: Sleep, report: DeliveryReport
-) -> bool:
-    """Send one message for its rows; False when the chat must wait (or is gone)."""
+) -> tuple[bool, datetime | None]:
+    """Send one message for its rows; (False, next try) when the chat must wait or is gone."""
     ids = [row.id for row in message.rows]
     attempts = max(row.attempts for row in message.rows)
     while True:
@@ -233,29 +238,30 @@ async def _send_message(
                 await asyncio.to_thread(store.mark, ids, "pending", error=str(exc))
                 await sleep(exc.seconds)
                 continue
-            wait = max(timedelta(seconds=exc.seconds), _backoff(attempts))
-            await asyncio.to_thread(store.mark, ids, "pending", error=str(exc), next_try=clock() + wait)
-            return False
+            later = clock() + max(timedelta(seconds=exc.seconds), _backoff(attempts))
+            await asyncio.to_thread(store.mark, ids, "pending", error=str(exc), next_try=later)
+            return False, later
         except PermanentFailure as exc:
             log.warning("announcements to %s chat %s disabled: %s", message.platform, message.chat, exc)
             await asyncio.to_thread(store.disable_chat, message.platform, message.chat, f"permanent failure: {exc}")
             report.failed += len(ids)
             report.disabled_chats.append((message.platform, message.chat))
-            return False
+            return False, None
         except Exception as exc:  # network errors and adapter bugs: retry later, never lose the row
             log.warning("sending to %s chat %s failed (attempt %d): %r", message.platform, message.chat, attempts, exc)
             report.retried += 1
+            later = clock() + _backoff(attempts)
             if attempts >= MAX_ATTEMPTS:
                 await asyncio.to_thread(store.mark, ids, "failed", error=repr(exc))
                 report.failed += len(ids)
             else:
-                await asyncio.to_thread(store.mark, ids, "pending", error=repr(exc), next_try=clock() + _backoff(attempts))
-            return False
+                await asyncio.to_thread(store.mark, ids, "pending", error=repr(exc), next_try=later)
+            return False, later
         await asyncio.to_thread(store.mark, ids, "sent", now=clock())
         report.messages += 1
         report.entries += len(ids)
         report.digests += int(message.reply.meta.get("kind") == "digest")
-        return True
+        return True, None
 
 
 async def _send_alert(store: Store, sender: Sender, alert: Alert, limiter: RateLimiter, clock: Callable[[], datetime], report: DeliveryReport) -> None:
