@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from index.model import Entry, Link
@@ -81,15 +81,15 @@ MIGRATIONS: tuple[str, ...] = (
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _when(text: str | None) -> datetime | None:
@@ -405,7 +405,7 @@ class Store:
     def recent_new_entries(self, since: datetime | None = None, limit: int = 20) -> list[LoggedEntry]:
         """Entries the watcher found new, newest first (``/new``, ``medbot new``, the feed)."""
         rows = self._query(
-            "SELECT * FROM entry_log WHERE first_seen >= ? ORDER BY first_seen DESC, rowid DESC LIMIT ?",
+            "SELECT * FROM entry_log WHERE first_seen >= ? ORDER BY first_seen DESC, rowid ASC LIMIT ?",
             (_iso(since) or "", max(0, int(limit))),
         )
         return [_logged(row) for row in rows]

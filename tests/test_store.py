@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.store import Store, Version
 from bot.subscriptions import filter_matches
 from index.model import Entry, Link, entry_id, identity_key
 
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 def make_entry(title: str, url: str, section: tuple[str, ...] = ("Lesion Detection",), source: str = "list-a") -> Entry:
