@@ -185,6 +185,20 @@ def plan_messages(items: Sequence[OutboxItem], digest_after: int) -> list[_Messa
     return messages
 
 
+def _round_robin(messages: Sequence[_Message]) -> list[_Message]:
+    """Take turns between chats (each keeps its order), so one chat's flood limit delays no other."""
+    queues: OrderedDict[tuple[str, str], deque[_Message]] = OrderedDict()
+    for message in messages:
+        queues.setdefault((message.platform, message.chat), deque()).append(message)
+    ordered: list[_Message] = []
+    while queues:
+        for chat in list(queues):
+            ordered.append(queues[chat].popleft())
+            if not queues[chat]:
+                del queues[chat]
+    return ordered
+
+
 def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(3600.0, 30.0 * 2 ** max(0, attempts - 1)))
 
@@ -206,7 +220,7 @@ async def deliver(
         await _send_alert(store, senders[alert.platform], alert, limiter, clock, report)
     items = await asyncio.to_thread(store.due_outbox, clock(), platforms)
     deferred: dict[tuple[str, str], datetime | None] = {}
-    for message in plan_messages(items, settings.watch.digest_after):
+    for message in _round_robin(plan_messages(items, settings.watch.digest_after)):
         chat = (message.platform, message.chat)
         if chat in deferred:
             # Keep the chat's order: what comes after a deferred message waits with it.
