@@ -206,10 +206,14 @@ async def _adopt(
 
 
 def _backoff(settings: Settings, failures: int, retry_after: float | None) -> timedelta:
-    """Skip 0, 1, 3, 7... polls after 1, 2, 3, 4... failures in a row (at most a day)."""
+    """After 1, 2, 3, 4... failures in a row, poll again 1, 2, 4, 8... rounds later (at most daily).
+
+    The wait is a little shorter than those rounds so a jittered tick never skips one more.
+    """
     interval = max(60.0, settings.watch.interval)
-    wait = timedelta(seconds=interval * (2 ** max(0, failures - 1) - 1))
-    wait = min(wait, MAX_BACKOFF)
+    rounds = 2 ** min(max(0, failures - 1), 16)
+    wait = timedelta(seconds=interval * (rounds - settings.watch.jitter - 0.05))
+    wait = max(timedelta(0), min(wait, MAX_BACKOFF))
     if retry_after:
         wait = max(wait, timedelta(seconds=min(retry_after, MAX_BACKOFF.total_seconds())))
     return wait
