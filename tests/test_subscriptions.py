@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -141,3 +142,24 @@ async def test_a_filter_of_only_punctuation_is_rejected(core: FakeCore) -> None:
         await run(core, "/subscribe .*", private("alice"))
     with pytest.raises(UserError):
         await run(core, "/subscribe " + "x" * 300, private("alice"))
+
+
+@pytest.fixture
+def real_core(request: pytest.FixtureRequest) -> object:
+    """The real core over the bundled lists (skipped while the search index is not installed)."""
+    pytest.importorskip("index.search", reason="needs the core's search index")
+    return request.getfixturevalue("bundled_core")
+
+
+async def test_through_the_core_a_member_is_refused_and_an_admin_subscribes_the_group(real_core: Any) -> None:
+    chat = "-100777subscribe"
+    member = Context(platform="telegram", chat_id=chat, user_id="student", is_admin=False, chat_type="supergroup", bot_username="medbot")
+    admin = Context(platform="telegram", chat_id=chat, user_id="pi", is_admin=True, chat_type="supergroup", bot_username="medbot")
+    refused = await real_core.handle("/subscribe lesion", member)
+    assert "administrators" in refused.plain_text() and real_core.store.list_subscriptions("telegram", chat) == []
+    done = await real_core.handle("/subscribe@medbot lesion detection", admin)
+    assert "Subscribed" in done.title
+    listing = await real_core.handle("/subscriptions", member)
+    assert "lesion detection" in listing.plain_text()
+    await real_core.handle("/unsubscribe all", admin)
+    assert real_core.store.list_subscriptions("telegram", chat) == []
