@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from index.model import Entry, Link
 
@@ -175,20 +176,20 @@ class Version:
     revision: str | None = None
 
 
-def entry_from_json(data: dict[str, object]) -> Entry:
-    links = tuple(Link(str(link["text"]), str(link["url"])) for link in data.get("links") or ())  # type: ignore[union-attr]
+def entry_from_json(data: dict[str, Any]) -> Entry:
+    """The inverse of ``Entry.to_json`` (the log keeps entries as JSON)."""
     year = data.get("year")
     return Entry(
         id=str(data["id"]),
         title=str(data.get("title") or ""),
         url=str(data["url"]) if data.get("url") else None,
-        links=links,
+        links=tuple(Link(str(link["text"]), str(link["url"])) for link in data.get("links") or ()),
         description=str(data.get("description") or ""),
-        section=tuple(str(s) for s in data.get("section") or ()),  # type: ignore[union-attr]
-        tags=tuple(str(t) for t in data.get("tags") or ()),  # type: ignore[union-attr]
-        year=int(year) if isinstance(year, int) else None,
+        section=tuple(str(s) for s in data.get("section") or ()),
+        tags=tuple(str(t) for t in data.get("tags") or ()),
+        year=year if isinstance(year, int) else None,
         source=str(data.get("source") or ""),
-        line=int(data.get("line") or 0),  # type: ignore[call-overload]
+        line=int(data.get("line") or 0),
     )
 
 
@@ -441,7 +442,8 @@ class Store:
             return cursor.rowcount > 0
 
     def list_subscriptions(self, platform: str | None = None, chat: str | None = None, *, active: bool = True) -> list[Subscription]:
-        sql, params = "SELECT * FROM subscriptions WHERE active = ?", [int(active)]
+        sql = "SELECT * FROM subscriptions WHERE active = ?"
+        params: list[object] = [int(active)]
         if platform is not None:
             sql, params = sql + " AND platform = ?", [*params, platform]
         if chat is not None:

@@ -326,7 +326,8 @@ async def watch_main(settings: Settings, once: bool) -> int:
             _stop_on_signals(stop)
             await run_watcher(core, settings, senders, stop)
             return 0
-        store: Store = core.store
+        store = core.store
+        assert isinstance(store, Store), "the core opens the state store"
         await asyncio.to_thread(prepare, store, settings)
         async with _client(settings) as client:
             report = await poll_once(store, settings, client, on_update=_index_updater(core))
@@ -366,7 +367,7 @@ async def _open_senders(core: Any, settings: Settings) -> tuple[dict[str, Sender
     senders: dict[str, Sender] = {"console": ConsoleSender()}
     closers: list[Callable[[], Awaitable[object]]] = []
     if settings.telegram_token:
-        from adapters import telegram_bot
+        import adapters.telegram_bot as telegram_bot
 
         application = telegram_bot.build_application(core, settings)
         await application.initialize()
