@@ -125,33 +125,3 @@ async def test_sigkill_mid_delivery_loses_nothing_and_duplicates_at_most_one_per
         with Store(data_dir / "state.sqlite3") as store:
             assert store.outbox_counts() == {"sent": len(expected)}
 
-
-async def test_without_a_token_announcements_wait_in_the_outbox_and_the_feed_and_new_show_them(tmp_path: Path) -> None:
-    async with FakeUpstream() as upstream:
-        upstream.publish("research", RESEARCH)
-        config = tmp_path / "medbot.yaml"
-        config.write_text(f"sources:\n  - name: research\n    url: {upstream.url('research')}\n", encoding="utf-8")
-        data_dir = tmp_path / "data"
-        base = ["--config", str(config), "--data-dir", str(data_dir)]
-
-        async def medbot(*args: str) -> str:
-            process = await asyncio.create_subprocess_exec(
-                *medbot_command(*base, *args), env=medbot_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-            )
-            out, err = await asyncio.wait_for(process.communicate(), timeout=120)
-            assert process.returncode == 0, err.decode()
-            return out.decode()
-
-        assert "first version recorded" in await medbot("watch", "--once")
-        with Store(data_dir / "state.sqlite3") as store:
-            store.add_subscription("telegram", "-1001111", "lesion", "admin")
-        upstream.publish("research", with_new_papers(RESEARCH))
-        output = await medbot("watch", "--once")
-        assert "research: changed: 5 new entries" in output
-        assert "5 announcement(s) still queued (no sender for telegram: set TELEGRAM_BOT_TOKEN)" in output
-        assert NEW_TITLES[0] in await medbot("new")
-        feed = tmp_path / "new.atom"
-        await medbot("feed", "--output", str(feed))
-        feedparser = pytest.importorskip("feedparser")
-        parsed = feedparser.parse(feed.read_text(encoding="utf-8"))
-        assert not parsed.bozo and sorted(e.title for e in parsed.entries) == sorted(NEW_TITLES)
