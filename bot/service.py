@@ -124,7 +124,7 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
 async def _wait(stop: asyncio.Event, tasks: dict[str, asyncio.Task[None]]) -> int:
     """Until ``stop``; a part that ends cleanly just ends, a part that crashes stops all (exit 1)."""
     stopper = asyncio.create_task(stop.wait())
-    running = set(tasks.values())
+    running: set[asyncio.Task[Any]] = set(tasks.values())
     try:
         while not stop.is_set():
             done, running = await asyncio.wait({stopper, *running}, return_when=asyncio.FIRST_COMPLETED)
