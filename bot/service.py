@@ -103,8 +103,9 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
             tasks["watcher"] = asyncio.create_task(run_watcher(core, settings, senders, stop), name="watcher")
         log.info("medbot is serving (%s); stop with Ctrl-C or SIGTERM", ", ".join(["telegram"] * bool(telegram_app) + list(tasks)))
         exit_code = await _wait(stop, tasks)
-    except Exception:
-        log.exception("medbot serve could not start")
+    except Exception as exc:  # a rejected token, an unreachable API: one line, details at -vv
+        log.error("medbot serve could not start: %s", exc)
+        log.debug("start-up failure", exc_info=True)
         exit_code = 1
     finally:
         stop.set()

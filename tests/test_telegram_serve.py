@@ -23,7 +23,8 @@ def test_serve_without_any_token_says_which_variables_to_set(tmp_path: Path) -> 
     assert "TELEGRAM_BOT_TOKEN" in line and "DISCORD_BOT_TOKEN" in line
 
 
-async def test_serve_answers_a_search_end_to_end_and_stops_on_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+async def test_serve_answers_a_search_end_to_end_and_stops_cleanly(tmp_path: Path, stop_signal: signal.Signals) -> None:
     async with FakeTelegramAPI() as api:
         env = medbot_env(TELEGRAM_BOT_TOKEN=api.token, MEDBOT_TELEGRAM_BASE_URL=api.root_url)
         process = await asyncio.create_subprocess_exec(
@@ -31,12 +32,12 @@ async def test_serve_answers_a_search_end_to_end_and_stops_on_sigterm(tmp_path: 
             env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
         try:
-            await api.wait_for("getUpdates", timeout=180)  # index built, polling started
+            await api.wait_for("deleteWebhook", timeout=180)  # index built, menu published, polling starts
             api.send_text("/search lesion")
             [answer] = await api.wait_for("sendMessage", timeout=60)
             assert "DeepLesion" in answer.params["text"]
             assert {c["command"] for c in api.commands[""]} >= {"start", "search", "help"}
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(stop_signal)
             _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
         finally:
             if process.returncode is None:
@@ -47,3 +48,19 @@ async def test_serve_answers_a_search_end_to_end_and_stops_on_sigterm(tmp_path: 
     assert "Traceback" not in log
     assert api.token not in log and api.token.split(":")[1] not in log
     assert "medbot stopped" in log
+
+
+async def test_serve_with_a_rejected_token_says_so_in_one_line_without_the_token(tmp_path: Path) -> None:
+    wrong_token = "999999999:AAWrongTokenWrongTokenWrongToken1234"
+    async with FakeTelegramAPI() as api:
+        env = medbot_env(TELEGRAM_BOT_TOKEN=wrong_token, MEDBOT_TELEGRAM_BASE_URL=api.root_url)
+        process = await asyncio.create_subprocess_exec(
+            *medbot_command("--data-dir", str(tmp_path / "data"), "serve"),
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=180)
+    log = stderr.decode()
+    assert process.returncode == 1
+    assert "could not start" in log and "rejected" in log
+    assert "Traceback" not in log
+    assert wrong_token not in log and wrong_token.split(":")[1] not in log
