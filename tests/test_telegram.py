@@ -114,6 +114,18 @@ async def test_a_new_user_says_start_in_a_private_chat(api: FakeTelegramAPI, bot
     assert api.commands["zh"] != api.commands[""]
 
 
+async def test_a_chinese_speaking_user_gets_chinese_replies(api: FakeTelegramAPI, bot: Any) -> None:
+    api.send_text("/start", user=LI)
+    [answer] = await api.wait_for("sendMessage", where=to(LI))
+    assert "你好" in visible(answer)
+
+
+async def test_in_a_private_chat_plain_words_are_a_search(api: FakeTelegramAPI, bot: Any) -> None:
+    api.send_text("lesion detection", user=ADA)
+    [answer] = await api.wait_for("sendMessage", where=to(ADA))
+    assert "DeepLesion" in visible(answer)
+
+
 async def test_a_lab_member_searches_lesion_in_a_group(api: FakeTelegramAPI, bot: Any) -> None:
     asked = api.send_text("/search@medbot lesion", user=ADA, chat=GROUP)
     [answer] = await api.wait_for("sendMessage", where=to(GROUP))
@@ -174,8 +186,11 @@ async def test_an_inline_query_offers_articles(api: FakeTelegramAPI, bot: Any) -
     assert any(r["title"].startswith("DeepLesion") for r in results)
     assert len({r["id"] for r in results}) == len(results)
     content = results[0]["input_message_content"]
-    assert content["parse_mode"] == "HTML"
+    assert content["parse_mode"] == "HTML" and content["link_preview_options"] == {"is_disabled": True}
     parse_telegram_html(content["message_text"])
+    api.inline_query("", user=ADA)  # the user has typed only "@medbot" so far
+    answers = await api.wait_for("answerInlineQuery", 2)
+    assert answers[-1].params["results"] == []
 
 
 async def test_flood_control_429_is_waited_out_and_the_answer_arrives(api: FakeTelegramAPI, bot: Any) -> None:
