@@ -151,6 +151,7 @@ class TelegramSender:
         try:
             await deliver(self.bot, chat_id, reply, silent=silent)
         except RetryAfter as exc:
+            # the private field: the public one warns or changes type depending on PTB_TIMEDELTA
             raise RetryLater(_seconds(exc._retry_after), "Telegram flood control") from exc
         except (Forbidden, ChatMigrated) as exc:
             raise PermanentFailure(f"telegram chat {chat_id}: {exc.message}") from exc
@@ -235,8 +236,11 @@ class TelegramAdapter:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The one error handler: log the traceback, tell the user briefly, keep running."""
         update_id = update.update_id if isinstance(update, Update) else None
+        if isinstance(context.error, Forbidden):  # removed from the chat or blocked: nobody to tell
+            log.warning("update %s: cannot answer: %s", update_id, context.error)
+            return
         log.error("update %s failed", update_id, exc_info=context.error)
-        if not isinstance(update, Update) or update.effective_chat is None or isinstance(context.error, Forbidden):
+        if not isinstance(update, Update) or update.effective_chat is None:
             return
         language = update.effective_user.language_code if update.effective_user else None
         lang = "zh" if (language or "").lower().startswith("zh") else "en"

@@ -210,6 +210,15 @@ async def test_a_500_on_one_call_does_not_stop_the_bot(api: FakeTelegramAPI, bot
     assert "research resources" in visible(answers[-1])
 
 
+async def test_a_group_that_removed_the_bot_gets_no_apology_and_others_still_get_answers(
+        api: FakeTelegramAPI, bot: Any) -> None:
+    api.fail("sendMessage", 403)
+    api.send_text("/start@medbot", user=ADA, chat=GROUP)
+    api.send_text("/start", user=LI)
+    await api.wait_for("sendMessage", where=to(LI))
+    assert [c.status for c in api.calls_to("sendMessage") if to(GROUP)(c)] == [403]
+
+
 def visible_or_plain(call: ApiCall) -> str:
     return visible(call) if call.params.get("parse_mode") else str(call.params["text"])
 
