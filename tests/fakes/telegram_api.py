@@ -188,11 +188,12 @@ class FakeTelegramAPI:
         *,
         where: Callable[[ApiCall], bool] | None = None,
         timeout: float = 20.0,
+        failed_too: bool = False,
     ) -> list[ApiCall]:
-        """Wait until the bot made ``count`` matching successful calls; returns them all."""
+        """Wait until the bot made ``count`` matching successful calls (any, with ``failed_too``)."""
 
         def matching() -> list[ApiCall]:
-            return [c for c in self.calls_to(method) if c.status == 200 and (where is None or where(c))]
+            return [c for c in self.calls_to(method) if (failed_too or c.status == 200) and (where is None or where(c))]
 
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(lambda: len(matching()) >= count), timeout)
