@@ -84,19 +84,20 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
     telegram_app: Any = None
     exit_code = 0
     try:
+        # Import the optional parts first: their modules register commands (/subscribe)
+        # that the Telegram menu and handlers must include.
+        run_watcher = _optional("bot.watcher", "run_watcher")
+        run_client = _optional("adapters.discord_bot", "run_client") if settings.discord_token else None
         if settings.telegram_token:
             from adapters.telegram_bot import TelegramSender, build_application, start_application
 
             telegram_app = build_application(core, settings)
             await start_application(telegram_app, settings)
             senders["telegram"] = TelegramSender(telegram_app.bot)
-        if settings.discord_token:
-            run_client = _optional("adapters.discord_bot", "run_client")
-            if run_client is None:
-                log.warning("DISCORD_BOT_TOKEN is set but this build has no Discord adapter yet")
-            else:
-                tasks["discord"] = asyncio.create_task(run_client(core, settings, stop), name="discord")
-        run_watcher = _optional("bot.watcher", "run_watcher")
+        if settings.discord_token and run_client is None:
+            log.warning("DISCORD_BOT_TOKEN is set but this build has no Discord adapter yet")
+        elif run_client is not None:
+            tasks["discord"] = asyncio.create_task(_discord(core, settings, stop, run_client, senders), name="discord")
         if run_watcher is None:
             log.info("no watcher in this build: announcements are off")
         else:
@@ -120,6 +121,18 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
             loop.remove_signal_handler(signum)
     log.info("medbot stopped")
     return exit_code
+
+
+def _discord(core: MedBot, settings: Settings, stop: asyncio.Event, run_client: Callable[..., Any],
+             senders: dict[str, Sender]) -> Any:
+    """The Discord client's run coroutine; its ``DiscordSender`` joins ``senders`` when offered."""
+    build_client = _optional("adapters.discord_bot", "build_client")
+    sender_class = _optional("adapters.discord_bot", "DiscordSender")
+    if build_client is None or sender_class is None:
+        return run_client(core, settings, stop)
+    client = build_client(core, settings)
+    senders["discord"] = sender_class(client)
+    return run_client(core, settings, stop, client=client)
 
 
 async def _wait(stop: asyncio.Event, tasks: dict[str, asyncio.Task[None]]) -> int:
