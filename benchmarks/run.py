@@ -53,15 +53,23 @@ def bench_main(args: argparse.Namespace) -> int:
 
 
 def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict[str, Any]:
+    """Every phase in order; returns the figures (also saved as ``out_dir/last.json``)."""
     passes = 1 if quick else 3
     notes: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="medbot-bench-") as scratch:
-        workspace = prepare_workspace(Path(scratch), corpus)
+    wall: dict[str, float] = {}
+    samples: dict[str, list[float]] = {}
+
+    def phase(name: str, started: float) -> None:
+        wall[name] = round(time.perf_counter() - started, 2)
+
+    with tempfile.TemporaryDirectory(prefix="medbot-bench-") as scratch_text:
+        scratch = Path(scratch_text)
+        started = time.perf_counter()
+        workspace = prepare_workspace(scratch, corpus)
         queries = load_queries()
         figures: dict[str, Any] = {"machine": _machine(), "queries": len(queries), "passes": passes, "quick": quick}
-
         entries, parse_s = _parse_all(workspace)
-        entries_path = Path(scratch) / "entries.pickle"
+        entries_path = scratch / "entries.pickle"
         entries_path.write_bytes(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
         figures["corpus"] = {
             "dir": workspace.corpus_label,
@@ -70,55 +78,75 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
             "bytes": sum(path.stat().st_size for path in workspace.files),
         }
         figures["parse_s"] = round(parse_s, 3)
+        phase("parse", started)
 
+        started = time.perf_counter()
         changed = {"incremental_s": str(_seed_list(workspace))}
         if not quick:
             changed["incremental_largest_s"] = str(max(workspace.files, key=lambda p: p.stat().st_size))
-        build = run_worker("medbot-build", {"config": str(workspace.config_path), "data_dir": str(workspace.data_dir),
-                                            "changed": changed})
-        figures.update({key: build.get(key) for key in ("build_s", "indexed_entries", "index_bytes", "index_files",
-                                                        "incremental_s", "incremental_largest_s")})
-        figures["cold_start"] = cold_start(workspace, runs=2 if quick else 5)
+        build = run_worker("medbot-build", {"config": str(workspace.config_path), "data_dir": str(workspace.data_dir), "changed": changed})
+        for key in ("build_s", "indexed_entries", "index_bytes", "index_files", "incremental_s", "incremental_largest_s"):
+            figures[key] = build.get(key)
+        phase("medbot build", started)
 
+        started = time.perf_counter()
+        figures["cold_start"] = cold_start(workspace, runs=2 if quick else 5)
+        phase("cold start", started)
+
+        started = time.perf_counter()
         relevance = relevance_path()
         if relevance is None:
             notes.append("relevance-dev.yaml not found: hit@5 skipped")
-        query_args = {"config": str(workspace.config_path), "data_dir": str(workspace.data_dir),
-                      "queries": str(QUERIES_PATH), "passes": passes, "relevance": str(relevance) if relevance else None}
+        query_args = {
+            "config": str(workspace.config_path),
+            "data_dir": str(workspace.data_dir),
+            "queries": str(QUERIES_PATH),
+            "passes": passes,
+            "warmup": not quick,
+            "relevance": str(relevance) if relevance else None,
+        }
         served = run_worker("medbot-query", query_args)
-        samples = {"medbot (search)": served.pop("search_samples_ms"), "medbot (core.handle)": served.pop("handle_samples_ms")}
-        figures["search"] = served["search"]
-        figures["handle"] = served["handle"]
-        figures["relevance"] = served.get("relevance")
-        figures["slowest_queries"] = served.get("slowest_queries")
+        samples["medbot (search)"] = served.pop("search_samples_ms")
+        samples["medbot (core.handle)"] = served.pop("handle_samples_ms")
+        for key in ("search", "handle", "relevance", "slowest_queries"):
+            figures[key] = served.get(key)
         figures["peak_rss_build_mb"] = build.get("peak_rss_build_mb")
         figures["peak_rss_query_mb"] = served.get("peak_rss_query_mb")
         figures["peak_rss_cold_start_mb"] = figures["cold_start"]["peak_rss_mb"]
-        figures["peak_rss_mb"] = max(v for v in (figures["peak_rss_build_mb"], figures["peak_rss_query_mb"]) if v is not None)
+        figures["peak_rss_mb"] = max(figures["peak_rss_build_mb"] or 0, figures["peak_rss_query_mb"] or 0)
+        phase("medbot queries", started)
 
         figures["baselines"] = {}
         for engine in BASELINES:
-            base = run_worker("baseline", {**query_args, "engine": engine, "entries": str(entries_path),
-                                           "work_dir": str(Path(scratch) / engine)})
+            started = time.perf_counter()
+            work_dir = str(scratch / engine)
+            base = run_worker("baseline", {**query_args, "engine": engine, "entries": str(entries_path), "work_dir": work_dir})
             samples[engine] = base.pop("search_samples_ms")
             base["build_s"] = round(base["index_s"] + parse_s, 3)
             base["peak_rss_mb"] = max(base["peak_rss_build_mb"], base["peak_rss_query_mb"])
             figures["baselines"][engine] = base
+            phase(engine, started)
 
+        started = time.perf_counter()
         figures["diff"] = diff_large_list(1000 if quick else 5000, repetitions=2 if quick else 7)
+        phase("diff", started)
+        started = time.perf_counter()
         figures["poll"] = _poll(50 if quick else 1000, notes)
-        figures["ratios"] = ratios(figures)
-        figures["targets"] = check_targets(figures)
-        figures["notes"] = notes + [
-            "baseline build_s = the same parse_s + the engine's own index time; medbot's build_s is a full "
-            "sync(rebuild=True), which parses every list itself",
-            "peak RSS is per child process: the build (full build plus the incremental syncs) and the query "
-            "phase (index open, the query set through search and core.handle) are measured separately",
-        ]
-        figures["chart"] = _chart(samples, out_dir) if out_dir else None
-        if out_dir:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            (out_dir / "last.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
+        phase("poll", started)
+
+    figures["ratios"] = ratios(figures)
+    figures["targets"] = check_targets(figures)
+    figures["notes"] = notes + [
+        "baseline build_s = the same parse_s + the engine's own index time; medbot's build_s is a full "
+        "sync(rebuild=True), which parses every list itself",
+        "peak RSS is per child process: the build (full build plus the incremental syncs) and the query "
+        "phase (index open, the query set through search and core.handle) are measured separately",
+    ]
+    figures["phase_wall_s"] = wall
+    figures["chart"] = draw_chart(samples, out_dir / "latency.png") if out_dir else None
+    if out_dir:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "last.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
     return figures
 
 
@@ -150,10 +178,6 @@ def _poll(sources: int, notes: list[str]) -> dict[str, Any] | None:
     if result.get("note"):
         notes.append(str(result["note"]))
     return result
-
-
-def _chart(samples: dict[str, list[float]], out_dir: Path) -> str | None:
-    return draw_chart(samples, out_dir / "latency.png")
 
 
 def _output_dir(data_dir: str | None) -> Path | None:

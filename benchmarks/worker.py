@@ -73,12 +73,13 @@ def medbot_query(args: dict[str, Any]) -> dict[str, Any]:
     figures: dict[str, Any] = {"open_s": round(time.perf_counter() - started, 4)}
     queries = load_queries(Path(args["queries"]))
     passes = int(args["passes"])
+    warmup = bool(args.get("warmup", True))
 
     def search(item: object) -> object:
         query = item if isinstance(item, BenchQuery) else BenchQuery(str(item))
         return core.index.search(query.text, page=query.page, per_page=PER_PAGE)
 
-    samples = time_each(queries, search, passes)
+    samples = time_each(queries, search, passes, warmup)
     figures["search"] = latency_summary(samples)
     figures["search_samples_ms"] = _ms(samples)
     figures["slowest_queries"] = _slowest(queries, samples, passes)
@@ -93,7 +94,7 @@ def medbot_query(args: dict[str, Any]) -> dict[str, Any]:
         return reply.plain_text() if reply is not None else ""
 
     async def all_passes() -> list[float]:
-        for query in queries:  # warm-up, as time_each does
+        for query in queries if warmup else ():  # as time_each does
             await one(query)
         clock = time.perf_counter
         handle_samples: list[float] = []
@@ -136,7 +137,7 @@ def baseline(args: dict[str, Any]) -> dict[str, Any]:
         assert isinstance(item, BenchQuery)
         return engine.search(item.text, item.page, PER_PAGE)
 
-    samples = time_each(queries, search, int(args["passes"]))
+    samples = time_each(queries, search, int(args["passes"]), bool(args.get("warmup", True)))
     figures["search"] = latency_summary(samples)
     figures["search_samples_ms"] = _ms(samples)
     if args.get("relevance"):
