@@ -11,13 +11,16 @@ list; poll many sources on a loopback server. Then compare, check the targets, p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import pickle
 import platform
+import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +65,7 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
     def phase(name: str, started: float) -> None:
         wall[name] = round(time.perf_counter() - started, 2)
 
-    with tempfile.TemporaryDirectory(prefix="medbot-bench-") as scratch_text:
-        scratch = Path(scratch_text)
+    with _scratch_dir() as scratch:
         started = time.perf_counter()
         workspace = prepare_workspace(scratch, corpus)
         queries = load_queries()
@@ -148,6 +150,23 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "last.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
     return figures
+
+
+@contextlib.contextmanager
+def _scratch_dir() -> Iterator[Path]:
+    """A temporary workspace, or ``$MEDBOT_BENCH_KEEP`` (kept, for benchmarks.profile)."""
+    keep = os.environ.get("MEDBOT_BENCH_KEEP")
+    if keep:
+        path = Path(keep).expanduser()
+        if path.exists() and any(path.iterdir()):
+            if not (path / "medbot.yaml").is_file():  # never wipe a directory we did not write
+                raise PhaseFailed(f"MEDBOT_BENCH_KEEP={keep} is not empty and not a bench workspace")
+            shutil.rmtree(path)
+        path.mkdir(parents=True)
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="medbot-bench-") as scratch:
+        yield Path(scratch)
 
 
 def _parse_all(workspace: Workspace) -> tuple[list[Any], float]:
