@@ -1,34 +1,171 @@
-"""MedBot: the object adapters hold. (Interface first; the implementation lands next.)"""
+"""MedBot: the object every adapter holds, and the only way into commands.
+
+It owns the index (opened and synchronised with the configured lists at load), the
+state store when the watcher has one, and the page tokens behind buttons. Index work is
+blocking (Whoosh), so async entry points run it on one dedicated worker thread: the
+event loop never waits on a search, and the searcher is never used by two threads.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import difflib
+import logging
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from index.search import SearchIndex, SyncReport
+
+from bot import handlers  # noqa: F401  (registers the built-in commands)
+from bot.commands import REGISTRY, CommandSpec, clean_text, parse_command
+from bot.config import Settings, load_settings
+from bot.i18n import t
+from bot.paging import PageTokens, decode
+from bot.replies import EntryView, Reply, UserError
+from bot.sources import source_snapshots
 
 if TYPE_CHECKING:
     from bot.app import Context
-    from bot.commands import CommandSpec
-    from bot.replies import EntryView, Reply
+
+__all__ = ["MedBot"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_MESSAGE_CHARS = 4096
 
 
 class MedBot:
     """The core. See bot/app.py for the contract adapters rely on."""
 
+    def __init__(self, settings: Settings, index: SearchIndex, store: Any | None = None) -> None:
+        self.settings = settings
+        self.index = index
+        self.store = store
+        self.tokens = PageTokens()
+        self.last_sync: SyncReport | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="medbot-index")
+
+    # --- construction -------------------------------------------------------------------
+
     @classmethod
-    def load(cls, config_path: str | None = None, data_dir: str | None = None) -> "MedBot":
-        raise NotImplementedError
+    def load(
+        cls,
+        config_path: str | os.PathLike[str] | None = None,
+        data_dir: str | os.PathLike[str] | None = None,
+        *,
+        settings: Settings | None = None,
+        sync: bool = True,
+        progress: bool | None = False,
+    ) -> MedBot:
+        """Settings read, data dir made, store opened, index opened and brought up to date."""
+        settings = settings or load_settings(config_path, data_dir)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = open_store(settings.state_path)
+        index = SearchIndex.open(settings.index_dir, settings.synonyms_path)
+        core = cls(settings, index, store)
+        if sync:
+            core.sync(progress=progress)
+        return core
+
+    def sync(self, *, rebuild: bool = False, progress: bool | None = False) -> SyncReport:
+        """Bring the index in line with the configured lists (re-parsing only changed ones)."""
+        report = self.index.sync(source_snapshots(self.settings, self.store), rebuild=rebuild, progress=progress)
+        self.last_sync = report
+        return report
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self.index.close()
+        if self.store is not None and hasattr(self.store, "close"):
+            self.store.close()
+
+    # --- what adapters call -------------------------------------------------------------
 
     @property
-    def commands(self) -> "list[CommandSpec]":
-        raise NotImplementedError
+    def commands(self) -> list[CommandSpec]:
+        """Every visible command, in registry order (menus, slash commands, help)."""
+        return [spec for spec in REGISTRY.values() if not spec.hidden]
 
-    async def handle(self, text: str, ctx: "Context") -> "Reply | None":
-        raise NotImplementedError
+    def command(self, name: str) -> CommandSpec | None:
+        return REGISTRY.get(name.lower())
 
-    async def press(self, payload: str, ctx: "Context") -> "Reply":
-        raise NotImplementedError
+    async def handle(self, text: str, ctx: Context) -> Reply | None:
+        """Answer one message. None only when it is addressed to another bot."""
+        parsed = parse_command(text)
+        if parsed is None:
+            query = clean_text(text, limit=MAX_MESSAGE_CHARS)
+            if not query:
+                return Reply(text=(t(ctx.lang, "see_help"),), language=ctx.lang)
+            return await self._run(REGISTRY["search"], query, ctx)
+        if parsed.addressee and ctx.bot_username and parsed.addressee.lower() != ctx.bot_username.lower().lstrip("@"):
+            return None
+        spec = REGISTRY.get(parsed.name)
+        if spec is None:
+            return self._unknown(parsed.name, ctx)
+        return await self._run(spec, parsed.args, ctx)
 
-    async def inline_search(self, query: str, ctx: "Context", limit: int = 10) -> "list[EntryView]":
-        raise NotImplementedError
+    async def press(self, payload: str, ctx: Context) -> Reply:
+        """Resolve a button payload (a page, another random pick, a suggested search)."""
+        action = decode(payload, self.tokens)
+        if action is None:
+            return Reply(text=(t(ctx.lang, "stale_button"),), is_error=True, ephemeral=True, language=ctx.lang)
+        try:
+            return await handlers.perform(self, action, ctx)
+        except UserError as exc:
+            return Reply(text=(str(exc),), is_error=True, ephemeral=True, language=ctx.lang)
+        except Exception:
+            log.exception("button %r failed", payload[:64])
+            return Reply(text=(t(ctx.lang, "apology"),), is_error=True, ephemeral=True, language=ctx.lang)
 
-    async def complete_topic(self, prefix: str, limit: int = 25) -> "list[str]":
-        raise NotImplementedError
+    async def inline_search(self, query: str, ctx: Context, limit: int = 10) -> list[EntryView]:
+        """Entries for Telegram inline mode: the first ``limit`` results of a search."""
+        cleaned = clean_text(query, limit=300)
+        if not cleaned:
+            return []
+        result = await self.run_index(lambda: self.index.search(cleaned, page=1, per_page=limit))
+        return [handlers.entry_view(hit) for hit in result.hits]
+
+    async def complete_topic(self, prefix: str, limit: int = 25) -> list[str]:
+        """Section names for autocomplete (English and Chinese, numbering ignored)."""
+        cleaned = clean_text(prefix, limit=100)
+        options = await self.run_index(lambda: self.index.complete_topics(cleaned, limit=limit))
+        return [label for label, _path in options]
+
+    async def run_index(self, work: Callable[[], T]) -> T:
+        """Run blocking index work on the index thread, off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, work)
+
+    # --- internals ----------------------------------------------------------------------
+
+    async def _run(self, spec: CommandSpec, args: str, ctx: Context) -> Reply:
+        if spec.admin_only and ctx.in_group and not ctx.is_admin:
+            return Reply(text=(t(ctx.lang, "admin_only", name=spec.name),), is_error=True, ephemeral=True, language=ctx.lang)
+        try:
+            return await spec.handler(self, args, ctx)
+        except UserError as exc:
+            return Reply(text=(str(exc),), is_error=True, ephemeral=True, language=ctx.lang)
+        except Exception:
+            log.exception("command /%s failed", spec.name)
+            return Reply(text=(t(ctx.lang, "apology"),), is_error=True, ephemeral=True, language=ctx.lang)
+
+    def _unknown(self, name: str, ctx: Context) -> Reply:
+        lines = [t(ctx.lang, "unknown_command", name=name[:64])]
+        close = difflib.get_close_matches(name, [spec.name for spec in self.commands], n=1, cutoff=0.6)
+        if close:
+            lines.append(t(ctx.lang, "did_you_mean_command", name=close[0]))
+        lines.append(t(ctx.lang, "see_help"))
+        return Reply(text=(" ".join(lines),), is_error=True, ephemeral=True, language=ctx.lang)
+
+
+def open_store(path: Path) -> Any | None:
+    """The watcher's state store, when that part of medbot is installed."""
+    try:
+        from bot.store import Store
+    except ImportError:
+        return None
+    return Store(path)

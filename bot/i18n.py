@@ -1,0 +1,88 @@
+"""The UI strings of the core in English and Chinese (entries always stay as written).
+
+Only what the bot itself says is translated; a missing Chinese string falls back to
+English so a new message never breaks a Chinese-speaking chat.
+"""
+
+from __future__ import annotations
+
+__all__ = ["t"]
+
+_STRINGS: dict[str, dict[str, str]] = {
+    "welcome": {
+        "en": "Hi! I recommend research resources (papers, code, datasets) from curated awesome lists. "
+        "Try /search lesion detection, /topic to browse sections, or /random for a surprise.",
+        "zh": "你好！我从精选的 awesome 列表中推荐科研资源（论文、代码、数据集）。"
+        "试试 /search lesion detection，用 /topic 浏览分类，或用 /random 随机推荐。",
+    },
+    "help_title": {"en": "Commands", "zh": "命令"},
+    "help_footer": {"en": "Type /help <command> for details, e.g. /help search.", "zh": "输入 /help <命令> 查看详情，例如 /help search。"},
+    "usage": {"en": "Usage: {usage}", "zh": "用法：{usage}"},
+    "example": {"en": "Example: {example}", "zh": "例如：{example}"},
+    "unknown_command": {"en": "I don't know /{name}.", "zh": "没有 /{name} 这个命令。"},
+    "did_you_mean_command": {"en": "Did you mean /{name}?", "zh": "您是想用 /{name} 吗？"},
+    "see_help": {"en": "Type /help to see what I can do.", "zh": "输入 /help 查看全部命令。"},
+    "results_title": {"en": "Results for “{query}” — {first}–{last} of {total}", "zh": "“{query}”的结果：第 {first}–{last} 条，共 {total} 条"},
+    "no_results": {"en": "Nothing found for “{query}”.", "zh": "没有找到与“{query}”相关的结果。"},
+    "no_results_hint": {
+        "en": "Try fewer or different words, an abbreviation (GNN, NER), or browse with /topic.",
+        "zh": "试试更少或不同的关键词、缩写（如 GNN、NER），或用 /topic 浏览分类。",
+    },
+    "suggestion": {"en": "Did you mean “{suggestion}”?", "zh": "您是不是要找“{suggestion}”？"},
+    "fuzzy_note": {"en": "No exact matches; showing close spellings.", "zh": "没有完全匹配的结果，以下为相近拼写的结果。"},
+    "query_trimmed": {"en": "Your query was long; I searched its first {n} characters.", "zh": "查询太长，只搜索了前 {n} 个字符。"},
+    "prev": {"en": "‹ Previous", "zh": "‹ 上一页"},
+    "next": {"en": "Next ›", "zh": "下一页 ›"},
+    "another": {"en": "Another one", "zh": "再来一个"},
+    "search_suggestion_button": {"en": "Search “{suggestion}”", "zh": "搜索“{suggestion}”"},
+    "stale_button": {
+        "en": "That button has expired. Please run the command again.",
+        "zh": "这个按钮已过期，请重新输入命令。",
+    },
+    "topics_title": {"en": "Topics ({count} sections)", "zh": "分类（共 {count} 个）"},
+    "topics_hint": {"en": "Open one with /topic <name>, e.g. /topic {example}.", "zh": "用 /topic <名称> 打开，例如 /topic {example}。"},
+    "topic_title": {"en": "{path} — {first}–{last} of {total}", "zh": "{path}：第 {first}–{last} 条，共 {total} 条"},
+    "no_topic": {"en": "No topic matches “{name}”.", "zh": "没有与“{name}”匹配的分类。"},
+    "empty_topic": {"en": "The topic {path} has no entries.", "zh": "分类 {path} 中没有条目。"},
+    "random_title": {"en": "A random pick", "zh": "随机推荐"},
+    "random_title_topic": {"en": "A random pick from {path}", "zh": "来自 {path} 的随机推荐"},
+    "nothing_indexed": {"en": "No entries are indexed yet.", "zh": "还没有任何已索引的条目。"},
+    "new_title": {"en": "New in the last {days} days", "zh": "最近 {days} 天新增"},
+    "new_none": {
+        "en": "No new entries recorded in the last {days} days. The watcher records entries added upstream after its first poll.",
+        "zh": "最近 {days} 天没有记录到新条目。监视器在首次轮询之后才会记录上游新增的条目。",
+    },
+    "new_no_store": {
+        "en": "No new entries recorded yet: the watcher has not run here.",
+        "zh": "还没有记录新条目：监视器尚未运行。",
+    },
+    "bad_days": {"en": "Days must be a whole number from 1 to 365, e.g. /new 7.", "zh": "天数须为 1 到 365 的整数，例如 /new 7。"},
+    "similar_title": {"en": "Similar to “{title}”", "zh": "与“{title}”相似"},
+    "similar_none": {"en": "I found nothing similar to “{title}”.", "zh": "没有找到与“{title}”相似的条目。"},
+    "no_entry": {
+        "en": "No entry with id or link “{ref}”. Ids are shown under each result.",
+        "zh": "没有 id 或链接为“{ref}”的条目。每条结果下方都显示了 id。",
+    },
+    "sources_title": {"en": "Lists I serve", "zh": "收录的列表"},
+    "source_line": {"en": "{name}: {count} entries", "zh": "{name}：{count} 条"},
+    "source_polled": {"en": "last poll {when}", "zh": "上次轮询 {when}"},
+    "source_changed": {"en": "last change {when}", "zh": "上次更新 {when}"},
+    "source_failures": {"en": "{n} failed polls in a row", "zh": "连续 {n} 次轮询失败"},
+    "source_never": {"en": "not polled yet", "zh": "尚未轮询"},
+    "admin_only": {
+        "en": "Only chat administrators can use /{name} in a group.",
+        "zh": "在群组中只有管理员可以使用 /{name}。",
+    },
+    "apology": {
+        "en": "Sorry, something went wrong on my side. Please try again in a moment.",
+        "zh": "抱歉，我这边出了点问题，请稍后再试。",
+    },
+    "from_sources": {"en": "from {sources}", "zh": "来自 {sources}"},
+}
+
+
+def t(lang: str, key: str, **values: object) -> str:
+    """The UI string ``key`` in ``lang`` (en/zh), formatted with ``values``."""
+    table = _STRINGS[key]
+    template = table.get(lang) or table["en"]
+    return template.format(**values) if values else template

@@ -1,0 +1,60 @@
+"""Shared fixtures: where the repo and the shared data are, and a core on the bundled lists."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
+
+
+def shared_dir() -> Path | None:
+    """``../shared`` next to the repo (or $MEDBOT_SHARED); None where it is absent."""
+    candidates = [os.environ.get("MEDBOT_SHARED"), str(REPO_ROOT.parent / "shared"), "/work/shared"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "seeds").is_dir():
+            return Path(candidate)
+    return None
+
+
+def medbot_command(*args: str) -> list[str]:
+    """The ``medbot`` CLI of this checkout, runnable from any directory."""
+    return [sys.executable, "-m", "bot", *args]
+
+
+def medbot_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("MEDBOT_CONFIG", None)
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    env.pop("DISCORD_BOT_TOKEN", None)
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def bundled_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir whose index holds the bundled lists (built once per test session)."""
+    from bot.core import MedBot
+
+    data_dir = tmp_path_factory.mktemp("bundled-data")
+    core = MedBot.load(data_dir=data_dir)
+    core.close()
+    return data_dir
+
+
+@pytest.fixture
+def bundled_core(bundled_data_dir: Path) -> Iterator[object]:
+    """A fresh core over the bundled lists (the index is reused, not rebuilt)."""
+    from bot.core import MedBot
+
+    core = MedBot.load(data_dir=bundled_data_dir)
+    yield core
+    core.close()

@@ -1,0 +1,23 @@
+"""Docs as tests: every command users can type is documented in README.md with help text."""
+
+from bot import handlers  # noqa: F401  (registers the built-in commands)
+from bot.commands import REGISTRY
+from tests.conftest import REPO_ROOT
+
+README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_registered_command_has_help_text_and_is_in_the_readme() -> None:
+    visible = [spec for spec in REGISTRY.values() if not spec.hidden]
+    assert {"start", "help", "search", "topic", "random", "new", "similar", "sources"} <= {s.name for s in visible}
+    for spec in visible:
+        assert spec.summary and spec.summary_zh and spec.usage.startswith(f"/{spec.name}")
+        assert f"`/{spec.name}" in README, f"/{spec.name} is missing from README.md"
+
+
+def test_the_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one() -> None:
+    quick = README.split("## Quick start", 1)[1].split("```", 2)[1]
+    commands = [line for line in quick.splitlines()[1:] if line.strip()]
+    assert len(commands) == 2
+    ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert commands[1].strip() in ci
