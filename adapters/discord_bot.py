@@ -32,6 +32,7 @@ NO_MENTIONS = discord.AllowedMentions.none()
 _APOLOGY = {"en": "Sorry, something went wrong on my side. Please try again.", "zh": "抱歉，出了点问题，请稍后再试。"}
 _NOTHING = {"en": "Nothing to show.", "zh": "没有可显示的内容。"}
 _NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
+BUTTON_PREFIX = "medbot:"
 Runner = Callable[[discord.Interaction, Optional[str]], Awaitable[None]]
 
 
@@ -93,26 +94,39 @@ def _callback(arg: ArgSpec | None, run: Runner) -> Callable[..., Awaitable[None]
 
 
 class PagerView(discord.ui.View):
-    """The reply's buttons (previous/next page); on timeout they are disabled in place."""
+    """The reply's buttons (previous/next page); on timeout they are disabled in place.
+
+    The buttons carry the core's payload in their ``custom_id`` and clicks are handled in
+    ``MedBotClient.on_interaction``, not by the view, so buttons under a message still work
+    after a restart (the core's payloads survive one); the view only keeps the timer.
+    """
 
     def __init__(self, client: MedBotClient, buttons: tuple[Button, ...]) -> None:
         super().__init__(timeout=client.view_timeout)
         self.client = client
+        self.message_id: int | None = None
         self.edit: Callable[..., Awaitable[Any]] | None = None  # edits the message this view sits on
-        for number, button in enumerate(buttons[:25]):
-            item: discord.ui.Button[PagerView] = discord.ui.Button(
-                label=clip(button.label, 80) or "…", custom_id=f"medbot:{number}:{button.payload}"[:100]
-            )
-            item.callback = self._presser(button.payload)  # type: ignore[method-assign]
-            self.add_item(item)
+        seen: set[str] = set()
+        for button in buttons:
+            custom_id = BUTTON_PREFIX + button.payload
+            if len(custom_id) > 100 or custom_id in seen or len(seen) == 25:
+                log.warning("button %r cannot be shown on Discord", button.label)
+                continue
+            seen.add(custom_id)
+            self.add_item(discord.ui.Button(label=clip(button.label, 80) or "…", custom_id=custom_id))
 
-    def _presser(self, payload: str) -> Callable[[discord.Interaction], Awaitable[None]]:
-        async def pressed(interaction: discord.Interaction) -> None:
-            await self.client.press(interaction, payload, self)
-
-        return pressed
+    def attach(self, message_id: int | None, edit: Callable[..., Awaitable[Any]]) -> None:
+        """Remember the message the view was sent with, replacing the page shown before."""
+        self.message_id, self.edit = message_id, edit
+        if message_id is not None:
+            previous = self.client.live_views.pop(message_id, None)
+            if previous is not None and previous is not self:
+                previous.stop()
+            self.client.live_views[message_id] = self
 
     async def on_timeout(self) -> None:
+        if self.message_id is not None and self.client.live_views.get(self.message_id) is self:
+            del self.client.live_views[self.message_id]
         for item in self.children:
             if isinstance(item, discord.ui.Button):
                 item.disabled = True
@@ -121,9 +135,6 @@ class PagerView(discord.ui.View):
                 await self.edit(view=self)
             except discord.HTTPException as exc:  # message deleted or token expired: nothing to do
                 log.debug("could not disable expired buttons: %s", exc)
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception, item: Any, /) -> None:
-        await self.client.apologise(interaction, error)
 
 
 class MedBotClient(discord.Client):
@@ -140,6 +151,7 @@ class MedBotClient(discord.Client):
         self.settings = settings
         self.defer_after = defer_after  # Discord allows 3 s before an interaction must be acknowledged
         self.view_timeout = view_timeout  # below the 15 min an interaction token lives
+        self.live_views: dict[int, PagerView] = {}  # message id -> the view whose timer runs
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = self._tree_error  # type: ignore[method-assign]
 
@@ -217,44 +229,61 @@ class MedBotClient(discord.Client):
         """Send ``reply`` as the interaction's answer (or its deferred original)."""
         if reply is None:
             reply = Reply(text=(_NOTHING[context_of(interaction).lang],), ephemeral=True)
-        ephemeral = reply.ephemeral or reply.is_error
+        private = reply.ephemeral or reply.is_error
         message = render(reply)
         view = PagerView(self, reply.buttons) if reply.buttons else None
-        content = message.content or None
-        if not interaction.response.is_done():
-            kwargs: dict[str, Any] = {"embeds": message.embeds, "ephemeral": ephemeral, "allowed_mentions": NO_MENTIONS}
-            if view is not None:
-                kwargs["view"] = view
-            await interaction.response.send_message(content, **kwargs)
-        elif ephemeral:  # deferred in public: replace the "thinking" message by a private one
-            await interaction.delete_original_response()
-            await interaction.followup.send(
-                content or "", embeds=message.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS, **({"view": view} if view else {})
-            )
-        else:
-            await interaction.edit_original_response(content=content, embeds=message.embeds, view=view, allowed_mentions=NO_MENTIONS)
+        shown: dict[str, Any] = {"embeds": message.embeds, "allowed_mentions": NO_MENTIONS}
         if view is not None:
-            view.edit = interaction.edit_original_response
+            shown["view"] = view
+        message_id: int | None
+        if not interaction.response.is_done():
+            sent = await interaction.response.send_message(message.content or None, ephemeral=private, **shown)
+            message_id = sent.message_id if sent is not None else None
+        elif private:  # deferred in public: replace the "thinking" message by a private one
+            await interaction.delete_original_response()
+            followup = await interaction.followup.send(message.content or "…", ephemeral=True, wait=True, **shown)
+            message_id = followup.id
+        else:
+            shown.setdefault("view", None)
+            edited = await interaction.edit_original_response(content=message.content or None, **shown)
+            message_id = edited.id
+        if view is not None:
+            view.attach(message_id, interaction.edit_original_response)
 
-    async def press(self, interaction: discord.Interaction, payload: str, view: PagerView) -> None:
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Paging clicks, for live messages and for those sent before a restart alike."""
+        custom_id = (interaction.data or {}).get("custom_id", "")
+        if interaction.type is not discord.InteractionType.component or not str(custom_id).startswith(BUTTON_PREFIX):
+            return
+        try:
+            await self.press(interaction, str(custom_id)[len(BUTTON_PREFIX) :])
+        except Exception as exc:  # the edge of the adapter: log, apologise, keep running
+            await self.apologise(interaction, exc)
+
+    async def press(self, interaction: discord.Interaction, payload: str) -> None:
         """A paging button: the core resolves the payload; the message is edited in place."""
         reply = await self._answer(interaction, self.core.press(payload, context_of(interaction)), update=True)
-        if reply.is_error or reply.ephemeral:
-            message = render(reply)
+        assert reply is not None
+        message = render(reply)
+        if reply.is_error or reply.ephemeral:  # e.g. an expired page: tell the presser only
             if interaction.response.is_done():
                 await interaction.followup.send(message.content or "…", embeds=message.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS)
             else:
                 await interaction.response.send_message(message.content or None, embeds=message.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
-        view.stop()
-        message = render(reply)
-        new_view = PagerView(self, reply.buttons) if reply.buttons else None
+        view = PagerView(self, reply.buttons) if reply.buttons else None
+        shown: dict[str, Any] = {"content": message.content or None, "embeds": message.embeds, "view": view, "allowed_mentions": NO_MENTIONS}
         if interaction.response.is_done():
-            await interaction.edit_original_response(content=message.content or None, embeds=message.embeds, view=new_view, allowed_mentions=NO_MENTIONS)
+            await interaction.edit_original_response(**shown)
         else:
-            await interaction.response.edit_message(content=message.content or None, embeds=message.embeds, view=new_view, allowed_mentions=NO_MENTIONS)
-        if new_view is not None:
-            new_view.edit = interaction.edit_original_response
+            await interaction.response.edit_message(**shown)
+        message_id = interaction.message.id if interaction.message is not None else None
+        if view is not None:
+            view.attach(message_id, interaction.edit_original_response)
+        elif message_id is not None:  # the last page has no buttons: forget the old view
+            old = self.live_views.pop(message_id, None)
+            if old is not None:
+                old.stop()
 
     async def _tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         await self.apologise(interaction, getattr(error, "original", error))
@@ -378,4 +407,4 @@ class DiscordSender:
                 raise RetryLater(retry_after, f"Discord HTTP {exc.status}") from exc
             raise PermanentFailure(f"Discord rejected the message: {exc.status} {exc.text}") from exc
         if view is not None:
-            view.edit = sent.edit
+            view.attach(sent.id, sent.edit)

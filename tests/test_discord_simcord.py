@@ -127,6 +127,29 @@ async def test_buttons_are_disabled_when_the_view_times_out(simcord_env: Any, la
     assert buttons and all(button.disabled for button in buttons)
 
 
+async def test_after_a_page_turn_only_the_new_buttons_expire(simcord_env: Any, lab: Any) -> None:
+    _, channel, alice = lab
+    result = await alice.slash(channel, "search", query="lesion")
+    first_view = simcord_env.bot.live_views[result.response.id]
+    await alice.click(result.response.message, label="Next ›")
+    assert first_view.is_finished()  # its timer is cancelled: it will not edit the message again
+    await simcord_env.advance_time(simcord_env.bot.view_timeout + 1)
+
+    message = channel.last_message
+    assert "page 2" in message.content  # the first page's timer did not put page 1's buttons back
+    buttons = [child for row in message.components for child in row.children]
+    assert [(button.label, button.disabled) for button in buttons] == [("‹ Previous", True)]
+
+
+async def test_buttons_keep_working_after_the_bot_restarts(simcord_env: Any, lab: Any, core: Any, tmp_path: Path) -> None:
+    _, channel, alice = lab
+    result = await alice.slash(channel, "search", query="lesion")
+    await simcord_env.restart_bot(build_client(core, load_settings(data_dir=tmp_path, environ={})))
+
+    await alice.click(result.response.message, label="Next ›")
+    assert "page 2" in channel.last_message.content
+
+
 async def test_an_expired_page_answers_privately(simcord_env: Any, lab: Any) -> None:
     _, channel, alice = lab
     result = await alice.slash(channel, "search", query="lesion")
