@@ -12,28 +12,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
-from typing import Any, Optional
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import discord
 from discord import app_commands
 
 from adapters.discord_render import clip, render
+from adapters.discord_views import BUTTON_PREFIX, NO_MENTIONS, PagerView
 from bot.app import Context
 from bot.commands import ArgSpec, CommandSpec
 from bot.config import Settings
 from bot.delivery import PermanentFailure, RetryLater
-from bot.replies import Button, Reply
+from bot.i18n import t
+from bot.replies import Reply
 
-__all__ = ["DiscordSender", "MedBotClient", "PagerView", "TokenRedactor", "build_client", "context_of", "run_client"]
+__all__ = ["DiscordSender", "MedBotClient", "TokenRedactor", "build_client", "context_of", "run_client"]
 
 log = logging.getLogger(__name__)
-NO_MENTIONS = discord.AllowedMentions.none()
-_APOLOGY = {"en": "Sorry, something went wrong on my side. Please try again.", "zh": "抱歉，出了点问题，请稍后再试。"}
-_NOTHING = {"en": "Nothing to show.", "zh": "没有可显示的内容。"}
 _NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
-BUTTON_PREFIX = "medbot:"
-Runner = Callable[[discord.Interaction, Optional[str]], Awaitable[None]]
+Runner = Callable[[discord.Interaction, str | None], Awaitable[None]]
+Coro = Coroutine[Any, Any, Any]
 
 
 def context_of(interaction: discord.Interaction) -> Context:
@@ -60,7 +59,7 @@ class _Translator(app_commands.Translator):
         return None
 
 
-def _callback(arg: ArgSpec | None, run: Runner) -> Callable[..., Awaitable[None]]:
+def _callback(arg: ArgSpec | None, run: Runner) -> Callable[..., Coro]:
     """A callback whose signature is the option's type: discord.py reads it to build the option."""
     if arg is None:
 
@@ -76,7 +75,7 @@ def _callback(arg: ArgSpec | None, run: Runner) -> Callable[..., Awaitable[None]
 
             return integer
 
-        async def integer_opt(interaction: discord.Interaction, arg: Optional[app_commands.Range[int, 0, 100_000]] = None) -> None:
+        async def integer_opt(interaction: discord.Interaction, arg: app_commands.Range[int, 0, 100000] | None = None) -> None:
             await run(interaction, None if arg is None else str(arg))
 
         return integer_opt
@@ -87,54 +86,10 @@ def _callback(arg: ArgSpec | None, run: Runner) -> Callable[..., Awaitable[None]
 
         return text
 
-    async def text_opt(interaction: discord.Interaction, arg: Optional[app_commands.Range[str, 1, 1000]] = None) -> None:
+    async def text_opt(interaction: discord.Interaction, arg: app_commands.Range[str, 1, 1000] | None = None) -> None:
         await run(interaction, arg)
 
     return text_opt
-
-
-class PagerView(discord.ui.View):
-    """The reply's buttons (previous/next page); on timeout they are disabled in place.
-
-    The buttons carry the core's payload in their ``custom_id`` and clicks are handled in
-    ``MedBotClient.on_interaction``, not by the view, so buttons under a message still work
-    after a restart (the core's payloads survive one); the view only keeps the timer.
-    """
-
-    def __init__(self, client: MedBotClient, buttons: tuple[Button, ...]) -> None:
-        super().__init__(timeout=client.view_timeout)
-        self.client = client
-        self.message_id: int | None = None
-        self.edit: Callable[..., Awaitable[Any]] | None = None  # edits the message this view sits on
-        seen: set[str] = set()
-        for button in buttons:
-            custom_id = BUTTON_PREFIX + button.payload
-            if len(custom_id) > 100 or custom_id in seen or len(seen) == 25:
-                log.warning("button %r cannot be shown on Discord", button.label)
-                continue
-            seen.add(custom_id)
-            self.add_item(discord.ui.Button(label=clip(button.label, 80) or "…", custom_id=custom_id))
-
-    def attach(self, message_id: int | None, edit: Callable[..., Awaitable[Any]]) -> None:
-        """Remember the message the view was sent with, replacing the page shown before."""
-        self.message_id, self.edit = message_id, edit
-        if message_id is not None:
-            previous = self.client.live_views.pop(message_id, None)
-            if previous is not None and previous is not self:
-                previous.stop()
-            self.client.live_views[message_id] = self
-
-    async def on_timeout(self) -> None:
-        if self.message_id is not None and self.client.live_views.get(self.message_id) is self:
-            del self.client.live_views[self.message_id]
-        for item in self.children:
-            if isinstance(item, discord.ui.Button):
-                item.disabled = True
-        if self.edit is not None:
-            try:
-                await self.edit(view=self)
-            except discord.HTTPException as exc:  # message deleted or token expired: nothing to do
-                log.debug("could not disable expired buttons: %s", exc)
 
 
 class MedBotClient(discord.Client):
@@ -194,7 +149,7 @@ class MedBotClient(discord.Client):
             command.default_permissions = discord.Permissions(manage_guild=True)
         return command
 
-    def _completer(self, kind: str) -> Callable[[discord.Interaction, str], Awaitable[list[app_commands.Choice[str]]]]:
+    def _completer(self, kind: str) -> Callable[[discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]]:
         async def complete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
             try:
                 if kind == "topic":
@@ -228,7 +183,7 @@ class MedBotClient(discord.Client):
     async def respond(self, interaction: discord.Interaction, reply: Reply | None) -> None:
         """Send ``reply`` as the interaction's answer (or its deferred original)."""
         if reply is None:
-            reply = Reply(text=(_NOTHING[context_of(interaction).lang],), ephemeral=True)
+            reply = Reply(text=(t(context_of(interaction).lang, "see_help"),), ephemeral=True)
         private = reply.ephemeral or reply.is_error
         message = render(reply)
         view = PagerView(self, reply.buttons) if reply.buttons else None
@@ -252,7 +207,8 @@ class MedBotClient(discord.Client):
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Paging clicks, for live messages and for those sent before a restart alike."""
-        custom_id = (interaction.data or {}).get("custom_id", "")
+        data: dict[str, Any] = dict(interaction.data or {})
+        custom_id = data.get("custom_id", "")
         if interaction.type is not discord.InteractionType.component or not str(custom_id).startswith(BUTTON_PREFIX):
             return
         try:
@@ -269,10 +225,17 @@ class MedBotClient(discord.Client):
             if interaction.response.is_done():
                 await interaction.followup.send(message.content or "…", embeds=message.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS)
             else:
-                await interaction.response.send_message(message.content or None, embeds=message.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS)
+                await interaction.response.send_message(
+                    message.content or None, embeds=message.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
+                )
             return
         view = PagerView(self, reply.buttons) if reply.buttons else None
-        shown: dict[str, Any] = {"content": message.content or None, "embeds": message.embeds, "view": view, "allowed_mentions": NO_MENTIONS}
+        shown: dict[str, Any] = {
+            "content": message.content or None,
+            "embeds": message.embeds,
+            "view": view,
+            "allowed_mentions": NO_MENTIONS,
+        }
         if interaction.response.is_done():
             await interaction.edit_original_response(**shown)
         else:
@@ -291,7 +254,7 @@ class MedBotClient(discord.Client):
     async def apologise(self, interaction: discord.Interaction, error: BaseException) -> None:
         """The one error handler: log the traceback, tell the user briefly and privately."""
         log.error("interaction %s failed", interaction.id, exc_info=error)
-        text = _APOLOGY[context_of(interaction).lang]
+        text = t(context_of(interaction).lang, "apology")
         try:
             if interaction.response.is_done():
                 await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)

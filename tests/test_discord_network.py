@@ -17,7 +17,7 @@ from adapters.discord_bot import DiscordSender, MedBotClient, build_client, run_
 from bot.config import Settings, load_settings
 from bot.delivery import PermanentFailure, RetryLater
 from bot.replies import Reply
-from tests.fakes.discord_api import FakeDiscord, Recorded
+from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.standin_core import StandInCore
 
 TOKEN = "MTIz.fake-bot-token.SECRETSECRET"
@@ -185,7 +185,9 @@ async def test_announcements_go_to_the_channel_without_mentions(bot: Running) ->
         (429, {"message": "You are being rate limited.", "retry_after": 120.0, "global": False}, RetryLater),
     ],
 )
-async def test_announcement_failures_map_to_delivery_outcomes(bot: Running, status: int, body: dict[str, Any], expected: type[Exception]) -> None:
+async def test_announcement_failures_map_to_delivery_outcomes(
+    bot: Running, status: int, body: dict[str, Any], expected: type[Exception]
+) -> None:
     bot.fake.fail("POST", r"^/channels/\d+/messages$", status, body, {"Retry-After": "120"} if status == 429 else None)
     with pytest.raises(expected) as caught:
         await DiscordSender(bot.client).send_reply(str(bot.fake.channel_id), Reply(title="x", text=("y",)))

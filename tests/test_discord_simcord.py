@@ -201,4 +201,3 @@ async def test_a_failing_command_apologises_privately_and_the_bot_keeps_going(si
 
     again = await alice.slash(channel, "search", query="lesion")
     assert not again.ephemeral and again.response.embeds
-

@@ -52,7 +52,14 @@ class FakeDiscord:
     def __init__(self) -> None:
         self._ids = itertools.count(1_300_000_000_000_000_000)
         self.app_id = next(self._ids)
-        self.bot_user = {"id": str(self.app_id), "username": "medbot", "discriminator": "0", "global_name": None, "avatar": None, "bot": True}
+        self.bot_user = {
+            "id": str(self.app_id),
+            "username": "medbot",
+            "discriminator": "0",
+            "global_name": None,
+            "avatar": None,
+            "bot": True,
+        }
         self.guild_id = next(self._ids)
         self.channel_id = next(self._ids)
         self.requests: list[Recorded] = []
@@ -132,7 +139,9 @@ class FakeDiscord:
     def _user(self, user_id: int, name: str) -> dict[str, Any]:
         return {"id": str(user_id), "username": name, "discriminator": "0", "global_name": name, "avatar": None}
 
-    def _interaction(self, kind: int, data: dict[str, Any], *, locale: str, manage_guild: bool, dm: bool, message: dict[str, Any] | None) -> dict[str, Any]:
+    def _interaction(
+        self, kind: int, data: dict[str, Any], *, locale: str, manage_guild: bool, dm: bool, message: dict[str, Any] | None
+    ) -> dict[str, Any]:
         interaction_id = next(self._ids)
         user = self._user(4242, "alice")
         payload: dict[str, Any] = {
@@ -157,15 +166,34 @@ class FakeDiscord:
                 guild_id=str(self.guild_id),
                 guild_locale="en-US",
                 channel_id=str(self.channel_id),
-                channel={"id": str(self.channel_id), "type": 0, "guild_id": str(self.guild_id), "name": "papers", "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None},
-                member={"user": user, "roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False, "flags": 0, "permissions": str(permissions)},
+                channel={
+                    "id": str(self.channel_id),
+                    "type": 0,
+                    "guild_id": str(self.guild_id),
+                    "name": "papers",
+                    "position": 0,
+                    "permission_overwrites": [],
+                    "nsfw": False,
+                    "parent_id": None,
+                },
+                member={
+                    "user": user,
+                    "roles": [],
+                    "joined_at": TIMESTAMP,
+                    "deaf": False,
+                    "mute": False,
+                    "flags": 0,
+                    "permissions": str(permissions),
+                },
                 context=0,
             )
         if message is not None:
             payload["message"] = message
         return payload
 
-    async def slash(self, name: str, *, locale: str = "en-US", manage_guild: bool = False, dm: bool = False, guild_command: bool = False, **options: Any) -> dict[str, Any]:
+    async def slash(
+        self, name: str, *, locale: str = "en-US", manage_guild: bool = False, dm: bool = False, guild_command: bool = False, **options: Any
+    ) -> dict[str, Any]:
         """A member runs ``/name option:value``; returns the interaction payload sent."""
         data: dict[str, Any] = {"id": str(next(self._ids)), "name": name, "type": 1}
         if options:
@@ -177,7 +205,12 @@ class FakeDiscord:
         return payload
 
     async def autocomplete(self, name: str, option: str, value: str, *, guild_command: bool = False) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": str(next(self._ids)), "name": name, "type": 1, "options": [{"name": option, "type": 3, "value": value, "focused": True}]}
+        data: dict[str, Any] = {
+            "id": str(next(self._ids)),
+            "name": name,
+            "type": 1,
+            "options": [{"name": option, "type": 3, "value": value, "focused": True}],
+        }
         if guild_command:
             data["guild_id"] = str(self.guild_id)
         payload = self._interaction(4, data, locale="en-US", manage_guild=False, dm=False, message=None)
@@ -259,8 +292,15 @@ class FakeDiscord:
             return self.bot_user
         if path == "/oauth2/applications/@me":
             return {
-                "id": str(self.app_id), "name": "medbot", "description": "", "icon": None, "bot_public": True,
-                "bot_require_code_grant": False, "verify_key": "0" * 64, "flags": 0, "owner": self._user(1, "owner"),
+                "id": str(self.app_id),
+                "name": "medbot",
+                "description": "",
+                "icon": None,
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "owner": self._user(1, "owner"),
             }
         if parts[0] == "applications" and parts[-1] == "commands" and method == "PUT":
             return [{**command, "id": str(next(self._ids)), "application_id": str(self.app_id), "version": "1"} for command in body]
@@ -279,7 +319,16 @@ class FakeDiscord:
                 self.originals[token] = original
             return self._message(body, self.channel_id, original)
         if parts[0] == "channels" and len(parts) == 2 and method == "GET":
-            return {"id": parts[1], "type": 0, "guild_id": str(self.guild_id), "name": "papers", "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None}
+            return {
+                "id": parts[1],
+                "type": 0,
+                "guild_id": str(self.guild_id),
+                "name": "papers",
+                "position": 0,
+                "permission_overwrites": [],
+                "nsfw": False,
+                "parent_id": None,
+            }
         if parts[0] == "channels" and parts[-1] == "messages" and method == "POST":
             return self._message(body, int(parts[1]))
         if parts[0] == "channels" and parts[-2] == "messages" and method == "PATCH":
@@ -299,8 +348,11 @@ class FakeDiscord:
             resource["message"] = self._message(data, self.channel_id, self.originals[token])
         return {
             "interaction": {
-                "id": interaction_id, "type": 2, "response_message_id": self.originals.get(token),
-                "response_message_loading": kind == 5, "response_message_ephemeral": bool(flags & 64),
+                "id": interaction_id,
+                "type": 2,
+                "response_message_id": self.originals.get(token),
+                "response_message_loading": kind == 5,
+                "response_message_ephemeral": bool(flags & 64),
             },
             "resource": resource,
         }
