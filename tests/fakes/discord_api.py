@@ -139,6 +139,18 @@ class FakeDiscord:
     def _user(self, user_id: int, name: str) -> dict[str, Any]:
         return {"id": str(user_id), "username": name, "discriminator": "0", "global_name": name, "avatar": None}
 
+    def _text_channel(self, channel_id: int) -> dict[str, Any]:
+        return {
+            "id": str(channel_id),
+            "type": 0,
+            "guild_id": str(self.guild_id),
+            "name": "papers",
+            "position": 0,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "parent_id": None,
+        }
+
     def _interaction(
         self, kind: int, data: dict[str, Any], *, locale: str, manage_guild: bool, dm: bool, message: dict[str, Any] | None
     ) -> dict[str, Any]:
@@ -166,16 +178,7 @@ class FakeDiscord:
                 guild_id=str(self.guild_id),
                 guild_locale="en-US",
                 channel_id=str(self.channel_id),
-                channel={
-                    "id": str(self.channel_id),
-                    "type": 0,
-                    "guild_id": str(self.guild_id),
-                    "name": "papers",
-                    "position": 0,
-                    "permission_overwrites": [],
-                    "nsfw": False,
-                    "parent_id": None,
-                },
+                channel=self._text_channel(self.channel_id),
                 member={
                     "user": user,
                     "roles": [],
@@ -319,16 +322,7 @@ class FakeDiscord:
                 self.originals[token] = original
             return self._message(body, self.channel_id, original)
         if parts[0] == "channels" and len(parts) == 2 and method == "GET":
-            return {
-                "id": parts[1],
-                "type": 0,
-                "guild_id": str(self.guild_id),
-                "name": "papers",
-                "position": 0,
-                "permission_overwrites": [],
-                "nsfw": False,
-                "parent_id": None,
-            }
+            return self._text_channel(int(parts[1]))
         if parts[0] == "channels" and parts[-1] == "messages" and method == "POST":
             return self._message(body, int(parts[1]))
         if parts[0] == "channels" and parts[-2] == "messages" and method == "PATCH":
