@@ -168,9 +168,10 @@ def render(reply: Reply) -> Rendered:
     """
     if reply.is_error:
         parts = [reply.title, *reply.text, reply.footer]
-        return Rendered(content=clip("\n\n".join(part for part in parts if part), LIMITS.content))
+        return Rendered(content=clip("\n\n".join(part for part in parts if part), LIMITS.content) or "…")
     if not reply.entries:
-        return Rendered(embeds=_text_embeds(reply))
+        embeds = [embed for embed in _text_embeds(reply) if len(embed)]
+        return Rendered(embeds=embeds) if embeds else Rendered(content="…")  # Discord refuses an empty message
     embeds, left_out = _entry_embeds(reply)
     heading = f"**{_md(reply.title)}**" if reply.title else ""
     parts = [heading, *reply.text, reply.footer]
