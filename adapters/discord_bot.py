@@ -154,7 +154,9 @@ class MedBotClient(discord.Client):
             try:
                 if kind == "topic":
                     names = await asyncio.wait_for(self.core.complete_topic(current, limit=25), 2.5)
-                    pairs = [(name, name) for name in names]
+                    # Labels show the whole path ("2. 基因 Genomics / 2.3 单细胞 Single-Cell"); /topic
+                    # resolves a section by its own name, so that is the value sent back.
+                    pairs = [(name, name.rsplit(" / ", 1)[-1]) for name in names]
                 elif current.strip():
                     views = await asyncio.wait_for(self.core.inline_search(current, context_of(interaction), limit=25), 2.5)
                     pairs = [(view.title, view.id) for view in views]

@@ -18,7 +18,7 @@ from bot.config import Settings, load_settings
 from bot.delivery import PermanentFailure, RetryLater
 from bot.replies import Reply
 from tests.fakes.discord_api import FakeDiscord
-from tests.fakes.standin_core import StandInCore
+from tests.fakes.spy_core import SpyCore
 
 TOKEN = "MTIz.fake-bot-token.SECRETSECRET"
 
@@ -43,8 +43,8 @@ async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
 
 
 @pytest.fixture
-def core() -> Any:
-    return StandInCore()
+def core(bundled_core: Any) -> SpyCore:
+    return SpyCore(bundled_core)
 
 
 @pytest.fixture
@@ -71,12 +71,13 @@ async def test_a_lab_member_searches_lesion_and_gets_deeplesion_embeds(bot: Runn
 
     assert posted.json["type"] == 4  # answered at once with a message
     data = posted.json["data"]
-    assert data["embeds"][0]["title"].startswith("DeepLesion")
-    assert data["embeds"][0]["url"].startswith("https://arxiv.org/")
+    deep_lesion = next(embed for embed in data["embeds"] if embed["title"].startswith("DeepLesion"))
+    assert deep_lesion["url"] == "https://arxiv.org/pdf/1710.01766.pdf"
+    fields = {field["name"]: field["value"] for field in deep_lesion["fields"]}
+    assert fields["Section"] == "Lesion Detection"
+    assert "github.com/rsummers11/CADLab" in fields["Code"]
     assert data["allowed_mentions"] == {"parse": []}
-    assert not int(data.get("flags") or 0) & 64
-    labels = [button["label"] for row in data["components"] for button in row["components"]]
-    assert labels == ["Next ›"]
+    assert not int(data.get("flags") or 0) & 64  # for everyone in the channel to see
 
 
 async def test_commands_sync_to_the_configured_guild_with_the_env_token(bot: Running) -> None:
@@ -87,25 +88,28 @@ async def test_commands_sync_to_the_configured_guild_with_the_env_token(bot: Run
 
 
 async def test_next_over_the_network_edits_the_message(bot: Running) -> None:
-    interaction = await bot.fake.slash("search", guild_command=True, query="lesion")
+    interaction = await bot.fake.slash("search", guild_command=True, query="learning")
     first = await _callback(bot, interaction)
     message_id = int(bot.fake.originals[interaction["token"]])
-    assert "page 1" in first.json["data"]["content"]
+    assert "1–5" in first.json["data"]["content"]
+    labels = [button["label"] for row in first.json["data"]["components"] for button in row["components"]]
+    assert labels == ["Next ›"]
 
     click = await bot.fake.click(message_id, "Next ›")
     update = await _callback(bot, click)
     assert update.json["type"] == 7  # UPDATE_MESSAGE: the same message, edited
-    assert "page 2" in bot.fake.messages[message_id]["content"]
+    assert "6–10" in bot.fake.messages[message_id]["content"]
     assert update.json["data"]["allowed_mentions"] == {"parse": []}
 
 
 async def test_chinese_clients_and_direct_messages_reach_the_core_as_such(bot: Running) -> None:
     in_guild = await bot.fake.slash("help", guild_command=True, locale="zh-CN")
-    await _callback(bot, in_guild)
+    chinese_help = (await _callback(bot, in_guild)).json["data"]
     private = await bot.fake.slash("help", dm=True, locale="en-GB")
     await _callback(bot, private)
 
     (_, guild_ctx), (_, dm_ctx) = bot.core.seen[-2:]
+    assert chinese_help["embeds"][0]["title"] == "命令"
     assert (guild_ctx.language, guild_ctx.chat_type, guild_ctx.is_admin) == ("zh", "guild", False)
     assert guild_ctx.chat_id == str(bot.fake.channel_id) and guild_ctx.user_id == "4242"
     assert (dm_ctx.language, dm_ctx.chat_type, dm_ctx.is_admin) == ("en", "private", True)
@@ -115,10 +119,11 @@ async def test_topic_autocompletes_a_partial_chinese_name(bot: Running) -> None:
     interaction = await bot.fake.autocomplete("topic", "name", "单细", guild_command=True)
     posted = await _callback(bot, interaction)
     assert posted.json["type"] == 8
-    assert "单细胞" in [choice["value"] for choice in posted.json["data"]["choices"]]
+    assert "2.3 单细胞 Single-Cell" in [choice["value"] for choice in posted.json["data"]["choices"]]
 
 
 async def test_a_failing_command_answers_privately_and_the_next_one_works(bot: Running, caplog: pytest.LogCaptureFixture) -> None:
+    bot.core.fail_on.add("/search boom")
     with caplog.at_level(logging.ERROR, logger="adapters.discord_bot"):
         failing = await bot.fake.slash("search", guild_command=True, query="boom")
         posted = await _callback(bot, failing)
@@ -131,14 +136,7 @@ async def test_a_failing_command_answers_privately_and_the_next_one_works(bot: R
 
 
 async def test_a_slow_answer_is_acknowledged_first_then_edited_in(bot: Running) -> None:
-    gate = asyncio.Event()
-    original_handle = bot.core.handle
-
-    async def slow_handle(text: str, ctx: Any) -> Reply | None:
-        await gate.wait()
-        return await original_handle(text, ctx)
-
-    bot.core.handle = slow_handle
+    gate = bot.core.gate = asyncio.Event()
     bot.client.defer_after = 0.01
     interaction = await bot.fake.slash("search", guild_command=True, query="lesion")
     deferred = await _callback(bot, interaction)
@@ -148,7 +146,7 @@ async def test_a_slow_answer_is_acknowledged_first_then_edited_in(bot: Running) 
     token = interaction["token"]
     edit = await bot.fake.wait_for(lambda r: r.method == "PATCH" and token in r.path)
     assert edit.path.endswith("/messages/@original")
-    assert edit.json["embeds"][0]["title"].startswith("DeepLesion")
+    assert any(embed["title"].startswith("DeepLesion") for embed in edit.json["embeds"])
     assert edit.json["allowed_mentions"] == {"parse": []}
 
 

@@ -1,0 +1,55 @@
+"""The real core seen through a spy: records what the adapter asked, and can misbehave.
+
+Adapters must survive a core that is slow or raises; the real core does neither on
+purpose, so tests inject exactly that at the seam (``handle``) and nothing deeper.
+Everything else is delegated to the real ``MedBot``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from typing import Any
+
+from bot.app import Context
+from bot.commands import CommandSpec
+from bot.replies import Reply
+
+
+class SpyCore:
+    def __init__(self, core: Any, *, extra_commands: tuple[CommandSpec, ...] = ()) -> None:
+        self.core = core
+        self.seen: list[tuple[str, Context]] = []
+        self.fail_on: set[str] = set()  # texts whose handling raises (a bug in the core)
+        self.gate: asyncio.Event | None = None  # when set, handle waits for it (a slow core)
+        self.extra_commands = extra_commands
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.core, name)
+
+    @property
+    def commands(self) -> list[CommandSpec]:
+        return [*self.core.commands, *self.extra_commands]
+
+    async def handle(self, text: str, ctx: Context) -> Reply | None:
+        self.seen.append((text, ctx))
+        if text in self.fail_on:
+            raise RuntimeError("the index exploded")
+        if self.gate is not None:
+            await self.gate.wait()
+        return await self.core.handle(text, ctx)
+
+
+def admin_copy(spec: CommandSpec, name: str) -> CommandSpec:
+    """A copy of a real command marked admin-only, for the permission stories."""
+    return replace(spec, name=name, admin_only=True)
+
+
+def core_for_list(directory: Any, markdown: str) -> Any:
+    """A real core serving one lab list written to ``directory`` (its own index and state)."""
+    from bot.core import MedBot
+
+    (directory / "lab.md").write_text(markdown, encoding="utf-8")
+    config = directory / "medbot.yaml"
+    config.write_text("sources:\n  - name: lab-list\n    path: lab.md\n", encoding="utf-8")
+    return MedBot.load(config_path=config, data_dir=directory / "data")
