@@ -17,6 +17,7 @@ import simcord
 
 from adapters.discord_bot import build_client
 from adapters.discord_render import LIMITS
+from bot.app import Context
 from bot.core import MedBot
 from tests.fakes.spy_core import SpyCore, admin_copy, core_for_list
 
@@ -226,27 +227,28 @@ async def test_a_failing_command_apologises_privately_and_the_bot_keeps_going(si
     assert not again.ephemeral and again.response.embeds
 
 
-async def test_a_title_with_everyone_pings_nobody(lab_list_core: MedBot) -> None:
-    async with simcord.run(build_client(lab_list_core, lab_list_core.settings)) as env:
+async def _search_in_a_new_server(core: MedBot, query: str) -> tuple[Any, list[dict[str, Any]]]:
+    """A fresh server with a bot serving ``core``: alice searches; the result and callbacks."""
+    async with simcord.run(build_client(core, core.settings)) as env:
         guild = env.create_guild()
         channel = guild.create_text_channel("papers")
         alice = guild.add_member(env.create_user("alice"))
-        result = await alice.slash(channel, "search", query="everyone attention")
+        result = await alice.slash(channel, "search", query=query)
+        return result, _callbacks(env)
 
-        assert result.response.embeds[0].title.startswith("@everyone Attention")
-        posted = _callbacks(env)[-1]["data"]
-        assert posted["allowed_mentions"] == {"parse": []}
-        assert not result.response.message.mention_everyone
+
+async def test_a_title_with_everyone_pings_nobody(lab_list_core: MedBot) -> None:
+    result, callbacks = await _search_in_a_new_server(lab_list_core, "everyone attention")
+
+    assert result.response.embeds[0].title.startswith("@everyone Attention")
+    assert callbacks[-1]["data"]["allowed_mentions"] == {"parse": []}
+    assert not result.response.message.mention_everyone
 
 
 async def test_a_long_result_stays_within_embed_limits(lab_list_core: MedBot) -> None:
-    async with simcord.run(build_client(lab_list_core, lab_list_core.settings)) as env:
-        guild = env.create_guild()
-        channel = guild.create_text_channel("papers")
-        alice = guild.add_member(env.create_user("alice"))
-        result = await alice.slash(channel, "search", query="zebrafish lesion atlas")
+    result, _ = await _search_in_a_new_server(lab_list_core, "zebrafish lesion atlas")
 
-    reply = await lab_list_core.handle("/search zebrafish lesion atlas", core_context())
+    reply = await lab_list_core.handle("/search zebrafish lesion atlas", Context(platform="discord", chat_id="1"))
     assert reply is not None
     written = sum(len(e.title) + len(e.description) + len(e.section_path) + len(", ".join(e.tags)) for e in reply.entries)
     assert written > LIMITS.total  # as written, the page would not fit one Discord message
@@ -260,9 +262,3 @@ async def test_a_long_result_stays_within_embed_limits(lab_list_core: MedBot) ->
         assert len(embed.fields) <= LIMITS.fields
         assert all(len(field.value) <= LIMITS.field_value for field in embed.fields)
     assert len(result.response.content) <= LIMITS.content
-
-
-def core_context() -> Any:
-    from bot.app import Context
-
-    return Context(platform="discord", chat_id="1", chat_type="guild")
