@@ -75,7 +75,7 @@ def _callback(arg: ArgSpec | None, run: Runner) -> Callable[..., Coro]:
 
             return integer
 
-        async def integer_opt(interaction: discord.Interaction, arg: app_commands.Range[int, 0, 100000] | None = None) -> None:
+        async def integer_opt(interaction: discord.Interaction, arg: app_commands.Range[int, 0, 100_000] | None = None) -> None:
             await run(interaction, None if arg is None else str(arg))
 
         return integer_opt
@@ -193,19 +193,20 @@ class MedBotClient(discord.Client):
         if view is not None:
             shown["view"] = view
         message_id: int | None
+        edit: Callable[..., Awaitable[Any]] = interaction.edit_original_response
         if not interaction.response.is_done():
             sent = await interaction.response.send_message(message.content or None, ephemeral=private, **shown)
             message_id = sent.message_id if sent is not None else None
         elif private:  # deferred in public: replace the "thinking" message by a private one
             await interaction.delete_original_response()
             followup = await interaction.followup.send(message.content or "…", ephemeral=True, wait=True, **shown)
-            message_id = followup.id
+            message_id, edit = followup.id, followup.edit
         else:
             shown.setdefault("view", None)
             edited = await interaction.edit_original_response(content=message.content or None, **shown)
             message_id = edited.id
         if view is not None:
-            view.attach(message_id, interaction.edit_original_response)
+            view.attach(message_id, edit)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Paging clicks, for live messages and for those sent before a restart alike."""

@@ -150,6 +150,36 @@ async def test_a_slow_answer_is_acknowledged_first_then_edited_in(bot: Running) 
     assert edit.json["allowed_mentions"] == {"parse": []}
 
 
+async def test_a_slow_mistake_replaces_the_thinking_message_by_a_private_answer(bot: Running) -> None:
+    gate = bot.core.gate = asyncio.Event()
+    bot.client.defer_after = 0.01
+    interaction = await bot.fake.slash("similar", guild_command=True, entry="nope")
+    assert (await _callback(bot, interaction)).json["type"] == 5
+
+    gate.set()
+    token = interaction["token"]
+    deleted = await bot.fake.wait_for(lambda r: r.method == "DELETE" and token in r.path)
+    followup = await bot.fake.wait_for(lambda r: r.method == "POST" and r.path.endswith(token))
+    assert deleted.path.endswith("/messages/@original")
+    assert int(followup.json["flags"]) & 64
+    assert "No entry with id or link" in followup.json["content"]
+
+
+async def test_a_slow_page_turn_is_acknowledged_then_edited_in(bot: Running) -> None:
+    interaction = await bot.fake.slash("search", guild_command=True, query="learning")
+    await _callback(bot, interaction)
+    message_id = bot.fake.originals[interaction["token"]]
+
+    gate = bot.core.gate = asyncio.Event()
+    bot.client.defer_after = 0.01
+    click = await bot.fake.click(message_id, "Next ›")
+    assert (await _callback(bot, click)).json["type"] == 6  # DEFERRED_UPDATE_MESSAGE
+
+    gate.set()
+    await bot.fake.wait_for(lambda r: r.method == "PATCH" and click["token"] in r.path)
+    assert "6–10" in bot.fake.messages[message_id]["content"]
+
+
 async def test_the_token_never_reaches_the_logs(bot: Running, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.DEBUG):
         logging.getLogger("discord.http").warning("request failed with headers Authorization: Bot %s", TOKEN)

@@ -39,6 +39,11 @@ class SpyCore:
             await self.gate.wait()
         return await self.core.handle(text, ctx)
 
+    async def press(self, payload: str, ctx: Context) -> Reply:
+        if self.gate is not None:
+            await self.gate.wait()
+        return await self.core.press(payload, ctx)
+
 
 def admin_copy(spec: CommandSpec, name: str) -> CommandSpec:
     """A copy of a real command marked admin-only, for the permission stories."""
