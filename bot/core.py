@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from index.search import SearchIndex, SyncReport
 
-from bot import handlers  # noqa: F401  (registers the built-in commands)
+from bot import handlers, subscriptions  # noqa: F401  (register the commands)
 from bot.commands import REGISTRY, CommandSpec, clean_text, parse_command
 from bot.config import Settings, load_settings
 from bot.i18n import t
