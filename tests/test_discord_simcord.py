@@ -19,7 +19,7 @@ from adapters.discord_bot import build_client
 from adapters.discord_render import LIMITS
 from bot.app import Context
 from bot.core import MedBot
-from tests.fakes.spy_core import SpyCore, admin_copy, core_for_list
+from tests.fakes.spy_core import SpyCore, core_for_list
 
 LAB_LIST = (
     "# Lab list\n\n## "
@@ -41,7 +41,7 @@ LAB_LIST = (
 
 @pytest.fixture
 def core(bundled_core: MedBot) -> SpyCore:
-    return SpyCore(bundled_core, extra_commands=(admin_copy(bundled_core.command("sources"), "labadmin"),))
+    return SpyCore(bundled_core)
 
 
 @pytest.fixture
@@ -112,17 +112,22 @@ async def test_commands_are_typed_and_described_in_both_languages(simcord_env: A
         assert (None if permissions is None else int(permissions)) == expected, spec.name
 
 
-async def test_admin_commands_are_only_offered_to_server_managers(simcord_env: Any, lab: Any, core: SpyCore) -> None:
+async def test_only_server_managers_are_offered_the_subscription_commands(simcord_env: Any, lab: Any, core: SpyCore) -> None:
     guild, channel, alice = lab
     managers = guild.create_role("PI", permissions=discord.Permissions(manage_guild=True))
     pi = guild.add_member(simcord_env.create_user("pi"), roles=[managers])
 
-    assert "labadmin" not in alice.available_commands(channel)
-    assert "search" in alice.available_commands(channel)
-    assert "labadmin" in pi.available_commands(channel)
-    await pi.slash(channel, "labadmin")
+    assert {"subscribe", "unsubscribe"}.isdisjoint(alice.available_commands(channel))
+    assert {"search", "subscriptions"} <= set(alice.available_commands(channel))
+    assert {"subscribe", "unsubscribe"} <= set(pi.available_commands(channel))
+
+    subscribed = await pi.slash(channel, "subscribe", filter="single-cell")
+    assert not subscribed.ephemeral
+    assert subscribed.response.embeds[0].title.startswith("Subscribed")
     text, ctx = core.seen[-1]
-    assert (text, ctx.is_admin, ctx.chat_type) == ("/labadmin", True, "guild")
+    assert (text, ctx.is_admin, ctx.chat_type, ctx.chat_id) == ("/subscribe single-cell", True, "guild", str(channel.id))
+    listed = await alice.slash(channel, "subscriptions")
+    assert "single-cell" in listed.response.embeds[0].description
 
 
 async def test_topic_autocompletes_a_partial_chinese_name(simcord_env: Any, lab: Any) -> None:

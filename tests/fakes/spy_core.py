@@ -8,28 +8,21 @@ Everything else is delegated to the real ``MedBot``.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from typing import Any
 
 from bot.app import Context
-from bot.commands import CommandSpec
 from bot.replies import Reply
 
 
 class SpyCore:
-    def __init__(self, core: Any, *, extra_commands: tuple[CommandSpec, ...] = ()) -> None:
+    def __init__(self, core: Any) -> None:
         self.core = core
         self.seen: list[tuple[str, Context]] = []
         self.fail_on: set[str] = set()  # texts whose handling raises (a bug in the core)
         self.gate: asyncio.Event | None = None  # when set, handle waits for it (a slow core)
-        self.extra_commands = extra_commands
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.core, name)
-
-    @property
-    def commands(self) -> list[CommandSpec]:
-        return [*self.core.commands, *self.extra_commands]
 
     async def handle(self, text: str, ctx: Context) -> Reply | None:
         self.seen.append((text, ctx))
@@ -43,11 +36,6 @@ class SpyCore:
         if self.gate is not None:
             await self.gate.wait()
         return await self.core.press(payload, ctx)
-
-
-def admin_copy(spec: CommandSpec, name: str) -> CommandSpec:
-    """A copy of a real command marked admin-only, for the permission stories."""
-    return replace(spec, name=name, admin_only=True)
 
 
 def core_for_list(directory: Any, markdown: str) -> Any:
