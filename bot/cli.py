@@ -36,7 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
-        _configure_logging(args.verbose)
+        long_running = getattr(args, "command", None) in {"serve", "watch"}
+        _configure_logging(max(args.verbose, 1) if long_running else args.verbose)
         if not getattr(args, "handler", None):
             parser.print_help()
             return 2
