@@ -252,9 +252,11 @@ def _cmd_topics(args: argparse.Namespace) -> int:
 
 
 def _cmd_topic(args: argparse.Namespace) -> int:
+    from bot.handlers import resolve_topic
+
     core = _load_core(args)
     name = " ".join(args.name)
-    path = core.index.match_topic(name)
+    path = resolve_topic(core.index, name)
     if path is None:
         if args.json:
             _print_json({"name": name, "topic": None, "total": 0, "results": []})
@@ -273,10 +275,12 @@ def _cmd_topic(args: argparse.Namespace) -> int:
 
 
 def _cmd_random(args: argparse.Namespace) -> int:
+    from bot.handlers import resolve_topic
+
     core = _load_core(args)
     topic_path = None
     if args.topic:
-        topic_path = core.index.match_topic(args.topic)
+        topic_path = resolve_topic(core.index, args.topic)
         if topic_path is None:
             raise UsageError(f"medbot: no topic matches {args.topic!r} (see `medbot topics`)")
     hit = core.index.random(" › ".join(topic_path) if topic_path else None)

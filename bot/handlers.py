@@ -15,12 +15,13 @@ from bot.commands import REGISTRY, ArgSpec, command
 from bot.i18n import t
 from bot.paging import Action, encode, path_hash
 from bot.replies import Button, EntryView, Reply, UserError
+from index.model import section_key
 from index.search import Hit
 
 if TYPE_CHECKING:
     from bot.app import Context
     from bot.core import MedBot
-    from index.search import SearchResult, TopicNode
+    from index.search import SearchIndex, SearchResult, TopicNode
 
 PER_PAGE = 5
 MAX_QUERY_CHARS = 300
@@ -171,7 +172,7 @@ async def topic(core: MedBot, args: str, ctx: Context) -> Reply:
     name = args.strip()[:200]
     if not name:
         return await _topics_overview(core, ctx)
-    path = await core.run_index(lambda: core.index.match_topic(name))
+    path = await core.run_index(lambda: resolve_topic(core.index, name))
     if path is None:
         overview = await _topics_overview(core, ctx)
         return Reply(
@@ -195,6 +196,17 @@ async def topic_page(core: MedBot, path: tuple[str, ...], page: int, ctx: Contex
         language=ctx.lang,
         meta={"total": result.total, "page": result.page, "pages": result.pages, "topic": list(path), "first": first},
     )
+
+
+def resolve_topic(index: SearchIndex, name: str) -> tuple[str, ...] | None:
+    """The section a name means: a whole path as autocomplete offers it ("A / B"), else the best match."""
+    for separator in (" / ", " › ", " > "):
+        if separator in name:
+            wanted = tuple(section_key(part) for part in name.split(separator))
+            for node in flatten_topics(index.topics()):
+                if tuple(section_key(part) for part in node.path) == wanted:
+                    return node.path
+    return index.match_topic(name)
 
 
 def flatten_topics(nodes: tuple[TopicNode, ...]) -> list[TopicNode]:
@@ -246,7 +258,7 @@ async def random_pick(core: MedBot, args: str, ctx: Context) -> Reply:
 async def random_reply(core: MedBot, topic_name: str, ctx: Context) -> Reply:
     path: tuple[str, ...] | None = None
     if topic_name:
-        path = await core.run_index(lambda: core.index.match_topic(topic_name))
+        path = await core.run_index(lambda: resolve_topic(core.index, topic_name))
         if path is None:
             raise UserError(t(ctx.lang, "no_topic", name=topic_name[:60]) + " " + t(ctx.lang, "see_help"))
     hit = await core.run_index(lambda: core.index.random(" › ".join(path) if path else None))
