@@ -11,13 +11,14 @@ a lock keeps one writer, and one thread in Whoosh, at a time.
 
 from __future__ import annotations
 
+import os
 import random as random_module
 import re
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from whoosh import query as wq
@@ -26,9 +27,10 @@ from whoosh.index import Index
 from whoosh.searching import Searcher
 
 from index import search_store as store
-from index.model import Entry, ListDocument, normalise_url
+from index.analysis import query_tokens, stem_word, words
+from index.model import Entry, ListDocument, entry_id, normalise_url
 from index.search_query import ParsedQuery, concept_query, parse_query
-from index.search_rank import coordinate, correct_word
+from index.search_rank import Correction, coordinate, correct_word
 from index.search_synonyms import SynonymMap, load_synonyms
 from index.search_topics import TopicNode, TopicTable
 
@@ -44,6 +46,7 @@ FIELDS: tuple[tuple[str, float], ...] = (
 PHRASE_FIELDS = frozenset({"title", "section", "tags", "description"})
 RERANK_WINDOW = 100
 WRITER_TIMEOUT = 30.0
+PARALLEL_BUILD_MIN = 20_000
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ class SearchIndex:
         self._topics: TopicTable | None = None
 
     @classmethod
-    def open(cls, index_dir: Path, synonyms_path: Path | None = None) -> "SearchIndex":
+    def open(cls, index_dir: Path, synonyms_path: Path | None = None) -> SearchIndex:
         """Open the served generation if there is a current one (building waits for sync)."""
         index = cls(index_dir, synonyms_path)
         index._reopen()
@@ -132,7 +135,7 @@ class SearchIndex:
         with self._lock:
             self._close_handles()
 
-    def __enter__(self) -> "SearchIndex":
+    def __enter__(self) -> SearchIndex:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -188,8 +191,9 @@ class SearchIndex:
             for source, document in documents:
                 for entry in document.entries:
                     grouped.setdefault(entry.id, []).append(_with_source(entry, source.name))
-            ix = store.create_index(building)
-            writer = ix.writer(limitmb=256)
+            procs = _build_procs(len(grouped))
+            ix = store.create_file_index(building) if procs > 1 else store.create_ram_index()
+            writer = ix.writer(limitmb=128, procs=procs, multisegment=True) if procs > 1 else ix.writer(limitmb=256)
             try:
                 for number, (doc_id, occurrences) in enumerate(grouped.items(), 1):
                     writer.add_document(**store.build_document(doc_id, occurrences, _order(occurrences, ranks)))
@@ -199,8 +203,9 @@ class SearchIndex:
             except BaseException:
                 writer.cancel()
                 raise
-            finally:
-                ix.close()
+            if procs == 1:
+                store.save_ram_index(ix, building)
+            ix.close()
             meta = store.Meta({s.name: _meta_entry(s.fingerprint, d) for s, d in documents})
             meta.save(building)
             if progress:
@@ -290,7 +295,12 @@ class SearchIndex:
                     total, ranked, fuzzy = fuzzy_total, fuzzy_ranked, True
             start = (page - 1) * per_page
             hits = tuple(self._hit(docnum, score, source) for docnum, score in ranked[start : start + per_page])
+            if suggestion:
+                suggestion = _readable_suggestion(query, corrections, self._sample_hits(ranked, hits))
             return SearchResult(query, total, page, _pages(total, per_page), per_page, suggestion, fuzzy, hits)
+
+    def _sample_hits(self, ranked: Sequence[tuple[int, float]], hits: Sequence[Hit]) -> list[Hit]:
+        return list(hits) if hits else [self._hit(docnum, score) for docnum, score in ranked[:5]]
 
     def _ranked(
         self, searcher: Searcher, parsed: ParsedQuery, filter_query: wq.Query | None, needed: int
@@ -332,7 +342,7 @@ class SearchIndex:
         for years in parsed.years:
             parts.append(wq.NumericRange("year", years.low, years.high))
         for tag in parsed.tags:
-            tag_terms = [token.term for token in _tokens(tag)]
+            tag_terms = [token.term for token in query_tokens(tag)]
             if not tag_terms:
                 continue
             parts.append(wq.Term("tags", tag_terms[0]) if len(tag_terms) == 1 else wq.Phrase("tags", tag_terms))
@@ -429,9 +439,11 @@ class SearchIndex:
             return None
         docnum = searcher.document_number(id=ref.lower())
         if docnum is None and not re.fullmatch(r"[0-9a-f]{10}", ref.lower()):
-            key = store._keyword(normalise_url(ref))
+            key = normalise_url(ref)
             if key:
-                docnum = searcher.document_number(urls=key)
+                docnum = searcher.document_number(id=entry_id(key))
+                if docnum is None:
+                    docnum = searcher.document_number(urls=store.keyword(key))
         return docnum
 
     def similar(self, id_or_url: str, limit: int = 5) -> list[Hit]:
@@ -451,16 +463,19 @@ class SearchIndex:
             return {name: int(info.get("entries", 0)) for name, info in self._meta.sources.items()}
 
 
+def _build_procs(documents: int) -> int:
+    """Two writer processes for big builds, but never fork from a worker thread."""
+    if documents < PARALLEL_BUILD_MIN or (os.cpu_count() or 1) < 2:
+        return 1
+    return 2 if threading.current_thread() is threading.main_thread() else 1
+
+
 def _weighting() -> scoring.WeightingModel:
     return scoring.BM25F(B=0.75, K1=1.2)
 
 
 def _with_source(entry: Entry, name: str) -> Entry:
-    if entry.source == name:
-        return entry
-    from dataclasses import replace
-
-    return replace(entry, source=name)
+    return entry if entry.source == name else replace(entry, source=name)
 
 
 def _order(occurrences: Sequence[Entry], ranks: dict[str, int]) -> int:
@@ -479,17 +494,21 @@ def _meta_entry(fingerprint: str, document: ListDocument) -> dict[str, object]:
     }
 
 
-def _tokens(text: str) -> tuple:  # type: ignore[type-arg]
-    from index.analysis import query_tokens
-
-    return query_tokens(text)
-
-
-def _apply_corrections(query: str, corrections: Sequence) -> str:  # type: ignore[type-arg]
+def _apply_corrections(query: str, corrections: Sequence[Correction]) -> str:
     text = query
     for correction in corrections:
         text = re.sub(rf"(?i)\b{re.escape(correction.word)}\b", correction.replacement, text)
     return text
+
+
+def _readable_suggestion(query: str, corrections: Sequence[Correction], hits: Sequence[Hit]) -> str:
+    """The corrected query with each corrected stem shown as a word the entries use."""
+    surface: dict[str, str] = {}
+    for hit in hits:
+        for word, _ in words(f"{hit.entry.title} {hit.entry.description} {' '.join(hit.entry.section)}"):
+            surface.setdefault(stem_word(word), word)
+    readable = [replace(c, replacement=surface.get(c.replacement, c.replacement)) for c in corrections]
+    return _apply_corrections(query, readable)
 
 
 def _pages(total: int, per_page: int) -> int:

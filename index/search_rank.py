@@ -22,7 +22,7 @@ __all__ = ["Correction", "coordinate", "correct_word", "term_frequency"]
 
 COORD_POWER = 2.0
 TEXT_FIELDS = ("title", "section", "tags", "description", "links")
-SPELL_FIELD = "spell"
+CORRECTION_FIELDS = ("title", "section", "description")
 
 
 def matched_docs(searcher: Searcher, q: wq.Query, docnums: Sequence[int]) -> set[int]:
@@ -74,29 +74,32 @@ class Correction:
 
 
 def correct_word(searcher: Searcher, concept: Concept) -> Correction | None:
-    """A likelier spelling of a one-word concept, when the word is unknown or very rare."""
+    """A likelier spelling of a one-word concept, when the word is unknown or very rare.
+
+    Candidates are index terms (stems) within one or two edits of the typed word's
+    stem; the closest, then the most frequent, wins. ``replacement`` is that stem; the
+    caller turns it back into a word people write.
+    """
     word = concept.word
     if not word or not word.isascii() or not word.isalpha() or len(word) < 4:
         return None
-    frequency = term_frequency(searcher, stem_word(word))
+    stemmed = stem_word(word)
+    frequency = term_frequency(searcher, stemmed)
     if frequency > 2:
         return None
     reader = searcher.reader()
-    maxdist = 1 if len(word) <= 5 else 2
-    best: tuple[int, int, str] | None = None
-    for candidate in reader.terms_within(SPELL_FIELD, word, maxdist, prefix=1):
-        if candidate == word or not candidate.isalpha():
-            continue
-        count = reader.doc_frequency(SPELL_FIELD, candidate)
-        rank = (_distance(word, candidate), -count, candidate)
-        if best is None or rank < best:
-            best = rank
-    if best is None:
+    maxdist = 1 if len(stemmed) <= 5 else 2
+    counts: dict[str, int] = {}
+    for name in CORRECTION_FIELDS:
+        for candidate in reader.terms_within(name, stemmed, maxdist, prefix=1):
+            if candidate != stemmed and candidate.isalpha():
+                counts[candidate] = counts.get(candidate, 0) + reader.doc_frequency(name, candidate)
+    if not counts:
         return None
-    count = -best[1]
-    if frequency and count < max(20, 10 * frequency):
+    best = min(counts, key=lambda candidate: (_distance(stemmed, candidate), -counts[candidate], candidate))
+    if frequency and counts[best] < max(20, 10 * frequency):
         return None
-    return Correction(word, best[2], known=frequency > 0)
+    return Correction(word, best, known=frequency > 0)
 
 
 def _distance(a: str, b: str) -> int:

@@ -31,7 +31,7 @@ class TopicNode:
     name: str
     path: tuple[str, ...]
     count: int
-    children: tuple["TopicNode", ...] = ()
+    children: tuple[TopicNode, ...] = ()
 
 
 @dataclass
@@ -39,7 +39,7 @@ class _Node:
     name: str
     path: tuple[str, ...]
     key: str
-    children: dict[str, "_Node"] = field(default_factory=dict)
+    children: dict[str, _Node] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
