@@ -30,7 +30,7 @@ from index import search_store as store
 from index.analysis import query_tokens, stem_word, words
 from index.model import Entry, ListDocument, entry_id, normalise_url
 from index.search_query import ParsedQuery, concept_query, parse_query
-from index.search_rank import Correction, coordinate, correct_word
+from index.search_rank import BonusQuery, Correction, coordinate, correct_word
 from index.search_synonyms import SynonymMap, load_synonyms
 from index.search_topics import TopicNode, TopicTable
 
@@ -45,6 +45,7 @@ FIELDS: tuple[tuple[str, float], ...] = (
 )
 PHRASE_FIELDS = frozenset({"title", "section", "tags", "description"})
 RERANK_WINDOW = 100
+CONCEPT_BONUS = 5.0
 WRITER_TIMEOUT = 30.0
 PARALLEL_BUILD_MIN = 20_000
 
@@ -308,9 +309,11 @@ class SearchIndex:
         queries = [concept_query(concept, FIELDS, PHRASE_FIELDS) for concept in parsed.concepts]
         if not queries:
             return 0, []
-        combined = queries[0] if len(queries) == 1 else wq.Or(queries)
+        combined = queries[0] if len(queries) == 1 else wq.Or([BonusQuery(q, CONCEPT_BONUS) for q in queries])
         window = max(RERANK_WINDOW, needed)
-        results = searcher.search(combined, limit=window, filter=filter_query)
+        # optimize=False: every match is visited anyway (our matchers cannot skip blocks),
+        # and the collector then counts them exactly instead of a second pass.
+        results = searcher.search(combined, limit=window, filter=filter_query, optimize=False)
         scored = [(hit.docnum, hit.score) for hit in results]
         total = len(results)
         return total, coordinate(searcher, queries, scored)

@@ -13,16 +13,58 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from whoosh import query as wq
+from whoosh.matching import WrappingMatcher
+from whoosh.query.wrappers import WrappingQuery
 from whoosh.searching import Searcher
 
 from index.analysis import stem_word
 from index.search_query import Concept
 
-__all__ = ["Correction", "coordinate", "correct_word", "term_frequency"]
+__all__ = ["BonusQuery", "Correction", "coordinate", "correct_word", "term_frequency"]
 
 COORD_POWER = 2.0
 TEXT_FIELDS = ("title", "section", "tags", "description", "links")
 CORRECTION_FIELDS = ("title", "section", "description")
+
+
+class BonusQuery(WrappingQuery):
+    """A concept that adds a fixed bonus to every document it matches.
+
+    Whoosh then collects documents matching more of the query's concepts first, so
+    the re-ranking window below holds the all-words matches even when their plain
+    BM25F sum is modest (a section-only match of every word, say).
+    """
+
+    def __init__(self, child: wq.Query, bonus: float) -> None:
+        super().__init__(child)
+        self.bonus = bonus
+
+    def _rewrap(self, child: wq.Query) -> BonusQuery:
+        return BonusQuery(child, self.bonus)
+
+    def matcher(self, searcher: Searcher, context: object = None) -> object:
+        matcher = self.child.matcher(searcher, context)
+        if not matcher.is_active():
+            return matcher
+        return _BonusMatcher(matcher, self.bonus)
+
+
+class _BonusMatcher(WrappingMatcher):  # type: ignore[misc]
+    def __init__(self, child: object, bonus: float) -> None:
+        super().__init__(child)
+        self._bonus = bonus
+
+    def _replacement(self, newchild: object) -> _BonusMatcher:
+        return _BonusMatcher(newchild, self._bonus)
+
+    def supports_block_quality(self) -> bool:
+        return False
+
+    def max_quality(self) -> float:
+        return float(self.child.max_quality()) + self._bonus
+
+    def score(self) -> float:
+        return float(self.child.score()) + self._bonus
 
 
 def matched_docs(searcher: Searcher, q: wq.Query, docnums: Sequence[int]) -> set[int]:
