@@ -260,7 +260,9 @@ class SearchIndex:
         self._meta = store.Meta({name: sources[name] for name in names if name in sources})
         assert self._generation is not None
         self._meta.save(self.index_dir / self._generation)
-        self._searcher = searcher.refresh()
+        # Not searcher.refresh(): it reuses segment readers and so misses new deletions.
+        self._searcher = self._ix.searcher(weighting=_weighting())
+        searcher.close()
         self._topics = None
 
     def _doc_count(self) -> int:
@@ -277,6 +279,7 @@ class SearchIndex:
                 return _empty(query, page, per_page)
             parsed = parse_query(query, self._synonyms)
             filter_query = self._filter_query(parsed, source)
+            source = source or (self._resolve_source(parsed.sources[0]) if parsed.sources else None)
             if filter_query is False:
                 return _empty(query, page, per_page)
             if not parsed.concepts:
@@ -319,12 +322,18 @@ class SearchIndex:
         return total, coordinate(searcher, queries, scored)
 
     def _listing(
-        self, query: str, filter_query: wq.Query, page: int, per_page: int, source: str | None
+        self,
+        query: str,
+        filter_query: wq.Query,
+        page: int,
+        per_page: int,
+        source: str | None,
+        topic_key: str | None = None,
     ) -> SearchResult:
         assert self._searcher is not None
         results = self._searcher.search_page(filter_query, page, pagelen=per_page, sortedby="order")
         total = len(results)
-        hits = tuple(self._hit(hit.docnum, 0.0, source) for hit in results)
+        hits = tuple(self._hit(hit.docnum, 0.0, source, topic_key) for hit in results)
         return SearchResult(query, total, min(page, max(1, results.pagecount)), _pages(total, per_page),
                             per_page, None, False, hits)
 
@@ -362,13 +371,16 @@ class SearchIndex:
         partial = [known for known in names if wanted and wanted in known.lower()]
         return partial[0] if len(partial) == 1 else None
 
-    def _hit(self, docnum: int, score: float, source: str | None = None) -> Hit:
+    def _hit(self, docnum: int, score: float, source: str | None = None, topic_key: str | None = None) -> Hit:
+        """A document as a hit; the shown occurrence is the one in ``source``/the topic."""
         assert self._searcher is not None
         occurrences = store.occurrences_from_blob(self._searcher.stored_fields(docnum)["blob"])
         sources = tuple(dict.fromkeys(entry.source for entry in occurrences))
         entry = occurrences[0]
         if source:
             entry = next((e for e in occurrences if e.source.lower() == source.lower()), entry)
+        if topic_key:
+            entry = next((e for e in occurrences if _in_topic(e, topic_key)), entry)
         return Hit(entry, sources, round(float(score), 4))
 
     # --- browsing -------------------------------------------------------------------
@@ -402,7 +414,8 @@ class SearchIndex:
         with self._lock:
             if self._searcher is None or not path:
                 return _empty(label, page, per_page)
-            return self._listing(label, wq.Term("paths", store.path_key(path)), page, per_page, None)
+            key = store.path_key(path)
+            return self._listing(label, wq.Term("paths", key), page, per_page, None, key)
 
     def random(self, topic: str | None = None, rng: random_module.Random | None = None) -> Hit | None:
         """One entry at random, from a section when ``topic`` names one (or a › path)."""
@@ -411,15 +424,17 @@ class SearchIndex:
             searcher = self._searcher
             if searcher is None:
                 return None
+            key = None
             if topic:
                 path = self._topic_path(topic)
                 if path is None:
                     return None
-                docnums = sorted(searcher.docs_for_query(wq.Term("paths", store.path_key(path))))
+                key = store.path_key(path)
+                docnums = sorted(searcher.docs_for_query(wq.Term("paths", key)))
             else:
                 reader = searcher.reader()
                 docnums = [n for n in range(reader.doc_count_all()) if not reader.is_deleted(n)]
-            return self._hit(chooser.choice(docnums), 0.0) if docnums else None
+            return self._hit(chooser.choice(docnums), 0.0, topic_key=key) if docnums else None
 
     def _topic_path(self, topic: str) -> tuple[str, ...] | None:
         assert self._searcher is not None
@@ -512,6 +527,10 @@ def _readable_suggestion(query: str, corrections: Sequence[Correction], hits: Se
             surface.setdefault(stem_word(word), word)
     readable = [replace(c, replacement=surface.get(c.replacement, c.replacement)) for c in corrections]
     return _apply_corrections(query, readable)
+
+
+def _in_topic(entry: Entry, topic_key: str) -> bool:
+    return any(store.path_key(entry.section[: depth + 1]) == topic_key for depth in range(len(entry.section)))
 
 
 def _pages(total: int, per_page: int) -> int:

@@ -95,7 +95,7 @@ class TopicTable:
         """The best section for ``name``, or None when nothing is close enough."""
         text = (name or "").strip()
         number = _NUMBER.match(text)
-        if number and not section_key(text):
+        if number and not text[number.end() :].strip():
             for candidate in self._candidates:
                 if candidate.number == number.group(1):
                     return candidate.path
