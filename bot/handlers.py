@@ -15,12 +15,12 @@ from bot.commands import REGISTRY, ArgSpec, command
 from bot.i18n import t
 from bot.paging import Action, encode, path_hash
 from bot.replies import Button, EntryView, Reply, UserError
+from index.search import Hit
 
 if TYPE_CHECKING:
-    from index.search import Hit, SearchResult, TopicNode
-
     from bot.app import Context
     from bot.core import MedBot
+    from index.search import SearchResult, TopicNode
 
 PER_PAGE = 5
 MAX_QUERY_CHARS = 300
@@ -154,7 +154,7 @@ async def search_page(core: MedBot, query: str, page: int, ctx: Context) -> Repl
         entries=tuple(entry_view(hit) for hit in result.hits),
         buttons=tuple(buttons),
         language=ctx.lang,
-        meta={"total": result.total, "page": result.page, "pages": result.pages, "query": query},
+        meta={"total": result.total, "page": result.page, "pages": result.pages, "query": query, "first": first},
     )
 
 
@@ -193,7 +193,7 @@ async def topic_page(core: MedBot, path: tuple[str, ...], page: int, ctx: Contex
         entries=tuple(entry_view(hit) for hit in result.hits),
         buttons=_page_buttons("topic", path_hash(path), result.page, result.pages, core, ctx.lang),
         language=ctx.lang,
-        meta={"total": result.total, "page": result.page, "pages": result.pages, "topic": list(path)},
+        meta={"total": result.total, "page": result.page, "pages": result.pages, "topic": list(path), "first": first},
     )
 
 
@@ -281,20 +281,8 @@ async def new_entries(core: MedBot, args: str, ctx: Context) -> Reply:
     logged = await asyncio.to_thread(store.recent_new_entries, since, 10)
     if not logged:
         return Reply(text=(t(ctx.lang, "new_none", days=days),), language=ctx.lang)
-    views = []
-    for item in logged:
-        view = entry_view(_LoggedHit(item.entry, tuple(item.sources)))
-        views.append(view)
+    views = [entry_view(Hit(item.entry, tuple(item.sources), 0.0)) for item in logged]
     return Reply(title=t(ctx.lang, "new_title", days=days), entries=tuple(views), language=ctx.lang)
-
-
-class _LoggedHit:
-    """A logged entry shaped like a search hit, so it renders the same way."""
-
-    def __init__(self, entry: object, sources: tuple[str, ...]) -> None:
-        self.entry = entry
-        self.sources = sources
-        self.score = None
 
 
 @command(

@@ -54,14 +54,12 @@ class Fields:
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"\s+")
-_BARE_URL = re.compile(
-    r"https?://[^\s<>\"'`\[\]{}|\\^，。；：！？（）【】「」、]+", re.IGNORECASE
-)
+_BARE_URL = re.compile(r"https?://[^\s<>\"'`\[\]{}|\\^，。；：！？（）【】「」、]+", re.IGNORECASE)
 _TRAILING_PUNCT = ".,;:!?*_~'\""
-_A_OPEN = re.compile(
-    r"""^<a\s[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE
-)
+_A_OPEN = re.compile(r"""^<a\s[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 _A_CLOSE = re.compile(r"^</a\s*>", re.IGNORECASE)
+_KBD_OPEN = re.compile(r"^<kbd\b", re.IGNORECASE)
+_KBD_CLOSE = re.compile(r"^</kbd\s*>", re.IGNORECASE)
 _BREAK = re.compile(r"^<br\s*/?>", re.IGNORECASE)
 
 
@@ -83,6 +81,7 @@ def pieces_from_inline(children: Sequence[Token]) -> list[Piece]:
     link_text: list[str] = []
     link_codes: list[str] = []
     link_images = 0
+    hidden = 0
 
     def flush_text() -> None:
         if text_run:
@@ -116,6 +115,8 @@ def pieces_from_inline(children: Sequence[Token]) -> list[Piece]:
     for child in children:
         kind = child.type
         sink = link_text if link_url is not None else text_run
+        if hidden and kind in ("text", "code_inline"):
+            continue  # <kbd>★ 3.8k</kbd>: counters and chips, not words of the entry
         if kind == "text":
             sink.append(child.content)
         elif kind == "code_inline":
@@ -140,6 +141,10 @@ def pieces_from_inline(children: Sequence[Token]) -> list[Piece]:
                 close_link()
             elif _BREAK.match(content):
                 sink.append(" ")
+            elif _KBD_OPEN.match(content):
+                hidden += 1
+            elif _KBD_CLOSE.match(content):
+                hidden = max(0, hidden - 1)
     close_link()
     flush_text()
     return pieces
@@ -161,11 +166,7 @@ def _split_bare_urls(text: str) -> Iterable[Piece]:
 def _trim_url(url: str) -> str:
     """Drop sentence punctuation and an unbalanced closing parenthesis from a bare URL."""
     while url:
-        if (
-            url[-1] in _TRAILING_PUNCT
-            or url[-1] == ")"
-            and url.count(")") > url.count("(")
-        ):
+        if url[-1] in _TRAILING_PUNCT or url[-1] == ")" and url.count(")") > url.count("("):
             url = url[:-1]
         else:
             break
@@ -206,26 +207,14 @@ def fields_from_pieces(pieces: Sequence[Piece]) -> Fields | None:
         title, primary, rest = lead.text, lead, pieces[first_meaningful + 1 :]
     else:
         cut = next(
-            (
-                i
-                for i, p in enumerate(pieces)
-                if p.is_link and p.url and not p.image_only
-            ),
+            (i for i, p in enumerate(pieces) if p.is_link and p.url and not p.image_only),
             len(pieces),
         )
-        title = (
-            clean_text("".join(p.text for p in pieces[:cut] if not p.is_link))
-            .rstrip(_TITLE_TAIL)
-            .strip()
-        )
+        title = clean_text("".join(p.text for p in pieces[:cut] if not p.is_link)).rstrip(_TITLE_TAIL).strip()
         rest = pieces[cut:]
         primary = _primary(real_links or links)
         if not title:
-            title = (
-                primary.text
-                if primary.text and not primary.tag
-                else _url_title(primary.url or "")
-            )
+            title = primary.text if primary.text and not primary.tag else _url_title(primary.url or "")
             if primary.text and not primary.tag:
                 rest = [p for p in rest if p is not primary]
     title = clean_text(title)
@@ -301,9 +290,7 @@ _LOOSE_YEAR = re.compile(r"(?<![\d.\-/–])(" + _YEAR + r")(?![\d]|[.\-/–]\d)"
 _ARXIV_ID = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{2})(\d{2})\.\d{4,5}", re.IGNORECASE)
 
 
-def year_of(
-    tags: Sequence[str], description: str, title: str, url: str | None
-) -> int | None:
+def year_of(tags: Sequence[str], description: str, title: str, url: str | None) -> int | None:
     """The publication year: from a badge (``ACL 2018``), else the citation text.
 
     In citations the year is the parenthesised one (``Nature 578, 82–93 (2020)``) or the

@@ -171,19 +171,29 @@ def normalise_url(url: str) -> str:
         # /tree/master and /blob/master/README.md name the repository itself.
         base = re.sub(r"^([^/]+/[^/]+/[^/]+)/(?:tree|blob)/(?:master|main)(?:/readme\.md)?$", r"\1", base)
     key = base + ("?" + query_text if query_text else "")
-    fragment = parts.fragment
-    if fragment and _fragment_matters(host, path, fragment):
+    fragment = unquote(parts.fragment).strip()
+    if fragment and _fragment_matters(fragment):
         key += "#" + fragment.lower()
     return key
 
 
-def _fragment_matters(host: str, path: str, fragment: str) -> bool:
-    """Keep fragments that address a part of a page (anchors in READMEs, SPA routes)."""
-    if fragment.startswith(("!", "/")):
-        return True
-    if host in {"github.com", "gitlab.com"} and fragment and not fragment.startswith("L"):
-        return True
-    return path.lower().endswith((".md", ".markdown"))
+_NOISE_FRAGMENT = re.compile(
+    r"^(?:rd|wechat_redirect|readme|top|main|content|abstract|description|summary|overview|"
+    r"page=?\d*|l\d+(?:-l\d+)?|:~:.*|.*=.*)$",
+    re.IGNORECASE,
+)
+
+
+def _fragment_matters(fragment: str) -> bool:
+    """Keep fragments that address a part of a page, drop the ones that only decorate a link.
+
+    ``clustering.html#k-means`` and ``packages/#cat:Algorithms`` are different resources
+    from their pages (real lists list them side by side), while ``#rd``, ``#abstract``,
+    ``#page=3``, GitHub line anchors and text fragments point at the page itself. The
+    diff also matches keys with the fragment cut off, so a fragment added or dropped in
+    a restyle never looks like a new entry.
+    """
+    return not _NOISE_FRAGMENT.match(fragment)
 
 
 def normalise_title(title: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -55,8 +56,17 @@ _SKIPPED_SECTIONS = frozenset(
         "如何贡献",
     )
 )
+_HTML_STRUCTURE = re.compile(
+    r"<h(?P<level>[1-6])\b[^>]*>(?P<heading>.*?)</h(?P=level)\s*>|<details\b[^>]*>|</details\s*>"
+    r"|<summary\b[^>]*>(?P<summary>.*?)</summary\s*>",
+    re.IGNORECASE,
+)
+_KBD = re.compile(r"<kbd\b[^>]*>.*?</kbd\s*>", re.IGNORECASE)
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
+_RAW_HTML = re.compile(r"^\s*<(?:pre|script|style|textarea)\b", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
 _HEADING_LINE = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
-_INVISIBLE_CHARS = dict.fromkeys(map(ord, "\u200b\u200c\u2060\ufeff\x00"))
+_INVISIBLE_CHARS = re.compile("[\u200b\u200c\u2060\ufeff\x00]")
 _MAX_REPARSE_DEPTH = 4
 
 
@@ -75,7 +85,8 @@ def parse(text: str, source: str = "") -> ListDocument:
     warnings: list[str] = []
     if "\x00" in text:
         warnings.append("NUL bytes removed")
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE_CHARS)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _INVISIBLE_CHARS.sub("", text)
     try:
         return _Walker(source, warnings).run(text)
     except (
@@ -88,9 +99,7 @@ def parse(text: str, source: str = "") -> ListDocument:
     ) as error:
         # The edge of a pure function: a reader gets an empty list and a reason, never a traceback.
         warnings.append(f"internal parser error: {type(error).__name__}: {error}")
-        return ListDocument(
-            title=source, entries=(), source=source, warnings=tuple(warnings)
-        )
+        return ListDocument(title=source, entries=(), source=source, warnings=tuple(warnings))
 
 
 def parse_bytes(data: bytes, source: str = "") -> ListDocument:
@@ -121,9 +130,7 @@ def parse_bytes(data: bytes, source: str = "") -> ListDocument:
 def parse_file(path: str | Path, source: str | None = None) -> ListDocument:
     """Read and parse a file; the source name defaults to the file stem. I/O errors propagate."""
     file_path = Path(path)
-    return parse_bytes(
-        file_path.read_bytes(), file_path.stem if source is None else source
-    )
+    return parse_bytes(file_path.read_bytes(), file_path.stem if source is None else source)
 
 
 # --- the block walk -------------------------------------------------------------------
@@ -157,6 +164,8 @@ class _Walker:
         self.sections: list[tuple[str, ...]] = []
         self.found: list[_Found] = []
         self.anchors: set[str] = set()
+        self.details = 0
+        self.open_items = 0  # list items and table rows being read (a <summary> there is no section)
 
     def run(self, text: str) -> ListDocument:
         tokens = _MD.parse(text)
@@ -178,6 +187,7 @@ class _Walker:
         """Visit block tokens; ``offset`` shifts lines of re-parsed fragments."""
         items: list[_Item] = []
         in_table_head = False
+        quotes = 0
         index = 0
         while index < len(tokens):
             token = tokens[index]
@@ -187,18 +197,20 @@ class _Walker:
                 in_table_head = kind == "thead_open"
             elif kind in ("list_item_open", "tr_open"):
                 header_row = kind == "tr_open" and in_table_head
-                items.append(
-                    _Item(-1, ())
-                    if header_row
-                    else _Item(line, self.path, cells=kind == "tr_open")
-                )
+                items.append(_Item(-1, ()) if header_row else _Item(line, self.path, cells=kind == "tr_open"))
+                self.open_items += 1
             elif kind in ("list_item_close", "tr_close") and items:
                 self._close(items.pop())
+                self.open_items -= 1
             elif kind == "heading_open":
                 index = self._heading(tokens, index, offset)
+            elif kind in ("blockquote_open", "blockquote_close"):
+                quotes += 1 if kind == "blockquote_open" else -1
             elif kind == "inline" and items:
                 if items[-1].line >= 0:
                     items[-1].inlines.append(token.children or [])
+            elif kind == "inline" and quotes > 0 and tokens[index - 1].type == "paragraph_open":
+                self._quoted_paragraph(token, line)
             elif kind == "code_block" and depth < _MAX_REPARSE_DEPTH:
                 if _first_line_is_heading(token.content):
                     self.walk(_MD.parse(token.content), line, depth + 1)
@@ -223,46 +235,82 @@ class _Walker:
         opening = tokens[index]
         level = int(opening.tag[1:]) if opening.tag[1:].isdigit() else 6
         line = offset + (opening.map[0] if opening.map else 0)
-        inline = (
-            tokens[index + 1]
-            if index + 1 < len(tokens) and tokens[index + 1].type == "inline"
-            else None
-        )
+        inline = tokens[index + 1] if index + 1 < len(tokens) and tokens[index + 1].type == "inline" else None
         pieces = pieces_from_inline(inline.children or []) if inline else []
         text = clean_text("".join(p.text for p in pieces if not p.image_only))
         close = index + 2 if inline else index + 1
-        while self.headings and self.headings[-1][0] >= level:
-            self.headings.pop()
-        if level == 1 and self.title is None:
+        if level == 1 and self.title is None and text:
             self.title = text
             return close
         if _is_link_heading(pieces) and not self._is_jump(pieces):
             described = pieces + [Piece(" ")] + _following_text(tokens, close + 1)
+            self._section(level, "")
             if not _skipped(self.path):
                 self.found.append(_Found(line, self.path, described))
             return close
-        if text:
-            self.headings.append((level, text))
-            self.sections.append(self.path)
+        self._section(level, text)
         return close
 
+    def _quoted_paragraph(self, token: Token, line: int) -> None:
+        """``> **[Name](url)** <kbd>★ 3k</kbd><br>What it does.``: generated lists quote their entries."""
+        pieces = pieces_from_inline(token.children or [])
+        lead = next((p for p in pieces if p.url is not None and not p.image_only or p.url is None and clean_text(p.text)), None)
+        if lead is not None and lead.url is not None and not _skipped(self.path) and not self._is_jump(pieces):
+            self.found.append(_Found(line, self.path, pieces))
+
+    def _section(self, level: int, text: str) -> None:
+        if level == 1 and self.title is None and text:
+            self.title = text
+            return
+        while self.headings and self.headings[-1][0] >= level:
+            self.headings.pop()
+        if text:
+            # "Contents" or "License" is never the parent of a real section, even when a
+            # list writes its content one level below its table of contents.
+            self.headings = [h for h in self.headings if not _skipped((h[1],))]
+            self.headings.append((level, text))
+            self.sections.append(self.path)
+
     def _html_block(self, content: str, line: int, depth: int) -> None:
-        """Markdown lines inside an HTML block (``<details>`` without a blank line)."""
+        """Markdown lines inside an HTML block (``<details>`` without a blank line).
+
+        Comments and ``<pre>``/``<script>`` bodies are what a reader never sees as
+        Markdown, so they are blanked first (keeping line numbers).
+        """
+        if _RAW_HTML.match(content):
+            return
+        content = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), content)
         lines = content.split("\n")
         start: int | None = None
-        for number, raw in enumerate([*lines, "<"]):
+        for number, raw in enumerate([*lines, ""]):
             is_html = raw.lstrip().startswith("<") or not raw.strip()
-            if not is_html and start is None:
-                start = number
-            elif is_html and start is not None:
+            if not is_html:
+                start = number if start is None else start
+                continue
+            if start is not None:
                 fragment = "\n".join(lines[start:number])
-                if (
-                    "](" in fragment
-                    or "://" in fragment
-                    or _HEADING_LINE.match(fragment)
-                ):
+                if "](" in fragment or "://" in fragment or _HEADING_LINE.match(fragment):
                     self.walk(_MD.parse(fragment), line + start, depth + 1)
                 start = None
+            self._html_structure(raw)
+
+    def _html_structure(self, raw: str) -> None:
+        """Sections an HTML line opens or closes: ``<h2>``, and ``<details>`` with its ``<summary>``.
+
+        A summary is a section one level below everything Markdown can write (7 and
+        deeper), so it nests under the current heading and ends with its ``</details>``.
+        """
+        for event in _HTML_STRUCTURE.finditer(raw):
+            tag = event.group(0)[:8].lower()
+            if event.group("level"):
+                self._section(int(event.group("level")), _html_text(event.group("heading")))
+            elif tag.startswith("<details"):
+                self.details += 1
+            elif tag.startswith("</detail"):
+                self.headings = [h for h in self.headings if h[0] < 6 + self.details]
+                self.details = max(0, self.details - 1)
+            elif event.group("summary") is not None and not self.open_items:
+                self._section(6 + max(1, self.details), _html_text(event.group("summary")))
 
     def _is_jump(self, pieces: Sequence[Piece]) -> bool:
         """A table-of-contents item: every real link jumps to a heading of this list."""
@@ -291,6 +339,11 @@ class _Walker:
                 line=found.line + 1,
             )
         return tuple(entries.values())
+
+
+def _html_text(html: str) -> str:
+    """Visible text of an HTML heading or summary; ``<kbd>`` counters dropped."""
+    return clean_text(_TAG.sub(" ", _KBD.sub(" ", html)))
 
 
 def _first_line_is_heading(content: str) -> bool:
@@ -325,6 +378,7 @@ def _following_text(tokens: Sequence[Token], index: int) -> list[Piece]:
     return pieces
 
 
+@lru_cache(maxsize=4096)
 def _skipped(path: tuple[str, ...]) -> bool:
     return any(section_key(name) in _SKIPPED_SECTIONS for name in path)
 
@@ -363,6 +417,8 @@ def _is_anchor_link(url: str, anchors: set[str]) -> bool:
     url = url.strip()
     if url.startswith("#"):
         return True
+    if "#" not in url:
+        return False
     parts = urlsplit(url)
     if not parts.fragment or _anchor_key(parts.fragment) not in anchors:
         return False
@@ -372,7 +428,5 @@ def _is_anchor_link(url: str, anchors: set[str]) -> bool:
     if parts.netloc.lower().removeprefix("www.") not in ("github.com", "gitlab.com"):
         return False
     return len(segments) == 2 or (
-        len(segments) >= 4
-        and segments[2] in ("blob", "tree")
-        and (len(segments) == 4 or segments[-1].lower() == "readme.md")
+        len(segments) >= 4 and segments[2] in ("blob", "tree") and (len(segments) == 4 or segments[-1].lower() == "readme.md")
     )

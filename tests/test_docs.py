@@ -1,6 +1,6 @@
 """Docs as tests: every command users can type is documented in README.md with help text."""
 
-from bot import handlers  # noqa: F401  (registers the built-in commands)
+from bot import handlers, subscriptions  # noqa: F401  (register the commands)
 from bot.commands import REGISTRY
 from tests.conftest import REPO_ROOT
 

@@ -1,0 +1,355 @@
+"""Stories of medbot on Telegram: the real python-telegram-bot against a fake Bot API server.
+
+Every test runs the real ``Application`` (handlers, rate limiter, error handler) with
+long polling against ``tests.fakes.FakeTelegramAPI`` on 127.0.0.1, injects what a user
+would do, and reads the Bot API calls the bot made.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import io
+import logging
+import socket
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from adapters.telegram_bot import TelegramSender, build_application, start_application, stop_application
+from adapters.telegram_render import render_reply
+from bot.config import Settings, load_settings
+from bot.core import MedBot
+from bot.delivery import PermanentFailure, RetryLater
+from bot.replies import Button, EntryView, Reply
+from tests.fakes import ApiCall, FakeTelegramAPI, parse_telegram_html
+
+if importlib.util.find_spec("bot.subscriptions") is not None:
+    importlib.import_module("bot.subscriptions")  # registers the admin-only /subscribe where the watcher has landed
+
+GROUP = FakeTelegramAPI.group_chat()
+ADA = FakeTelegramAPI.user(1001, "Ada")
+LI = FakeTelegramAPI.user(1002, "Li", language_code="zh-hans")
+
+
+ODD_TITLE = "Weird <b>&_*[ title"
+ODD_LIST = """# Odd lab list
+
+## Odd & \\<more>
+
+* [Weird \\<b>&\\_\\*\\[ title](https://example.org/weird?a=1&b=2) - a paper whose title looks like markup [`code`](https://github.com/lab/weird)
+* [Plain neighbour](https://example.org/plain) - another paper
+"""
+
+
+@pytest.fixture
+def core(bundled_core: MedBot) -> MedBot:
+    """The real core over the bundled lists (DeepLesion and friends)."""
+    return bundled_core
+
+
+@pytest.fixture
+def odd_core(tmp_path: Path) -> Iterator[MedBot]:
+    """The real core over a tiny list whose title is full of markup characters."""
+    (tmp_path / "odd.md").write_text(ODD_LIST, encoding="utf-8")
+    (tmp_path / "medbot.yaml").write_text("sources:\n  - path: odd.md\n", encoding="utf-8")
+    odd = MedBot.load(config_path=str(tmp_path / "medbot.yaml"), data_dir=str(tmp_path / "odd-data"))
+    yield odd
+    odd.close()
+
+
+# --- fixtures --------------------------------------------------------------------------
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeTelegramAPI]:
+    async with FakeTelegramAPI() as fake:
+        yield fake
+
+
+def settings_for(api: FakeTelegramAPI, data_dir: Path, **env: str) -> Settings:
+    environ = {"TELEGRAM_BOT_TOKEN": api.token, "MEDBOT_TELEGRAM_BASE_URL": api.root_url, **env}
+    return load_settings(None, data_dir, environ=environ)
+
+
+@asynccontextmanager
+async def running(api: FakeTelegramAPI, core: MedBot, data_dir: Path, **env: str) -> AsyncIterator[Any]:
+    """The real PTB application for ``core``, started by hand, long polling the fake."""
+    settings = settings_for(api, data_dir, **env)
+    application = build_application(core, settings)
+    await start_application(application, settings, poll_timeout=1)
+    try:
+        yield application
+    finally:
+        await stop_application(application)
+
+
+@pytest.fixture
+async def bot(api: FakeTelegramAPI, core: MedBot, tmp_path: Path) -> AsyncIterator[Any]:
+    async with running(api, core, tmp_path) as application:
+        yield application
+
+
+def to(chat: dict[str, Any]) -> Any:
+    return lambda call: str(call.params.get("chat_id")) == str(chat["id"])
+
+
+def visible(call: ApiCall) -> str:
+    """The text a user sees, after Telegram parses the HTML (fails like Telegram on bad HTML)."""
+    assert call.params.get("parse_mode") == "HTML"
+    return parse_telegram_html(call.params["text"])[0]
+
+
+# --- stories ---------------------------------------------------------------------------
+
+async def test_a_new_user_says_start_in_a_private_chat(api: FakeTelegramAPI, bot: Any) -> None:
+    api.send_text("/start", user=ADA)
+    [answer] = await api.wait_for("sendMessage", where=to(ADA))
+    assert "research resources" in visible(answer)
+    assert "reply_parameters" not in answer.params  # no threading needed in a private chat
+    assert answer.params["link_preview_options"] == {"is_disabled": True}
+    # the command menu was published in English and in Chinese at start-up
+    assert {c["command"] for c in api.commands[""]} >= {"start", "search"}
+    assert {c["command"] for c in api.commands["zh"]} == {c["command"] for c in api.commands[""]}
+    assert api.commands["zh"] != api.commands[""]
+
+
+async def test_a_chinese_speaking_user_gets_chinese_replies(api: FakeTelegramAPI, bot: Any) -> None:
+    api.send_text("/start", user=LI)
+    [answer] = await api.wait_for("sendMessage", where=to(LI))
+    assert "你好" in visible(answer)
+
+
+async def test_in_a_private_chat_plain_words_are_a_search(api: FakeTelegramAPI, bot: Any) -> None:
+    api.send_text("lesion detection", user=ADA)
+    [answer] = await api.wait_for("sendMessage", where=to(ADA))
+    assert "DeepLesion" in visible(answer)
+
+
+async def test_a_lab_member_searches_lesion_in_a_group(api: FakeTelegramAPI, bot: Any) -> None:
+    asked = api.send_text("/search@medbot lesion", user=ADA, chat=GROUP)
+    [answer] = await api.wait_for("sendMessage", where=to(GROUP))
+    assert answer.params["reply_parameters"]["message_id"] == asked["message_id"]
+    text, links = parse_telegram_html(answer.params["text"])  # Telegram would accept it
+    assert "lesion" in text.splitlines()[0].lower()  # the heading names the query
+    assert "DeepLesion: automated mining" in text
+    assert "Lesion Detection" in text and "JMI 2018" in text  # section and tags shown
+    assert ("https://arxiv.org/pdf/1710.01766.pdf", "DeepLesion: automated mining of large-scale lesion annotations "
+            "and universal lesion detection with deep learning") in links  # the title is the link
+    assert ("https://github.com/rsummers11/CADLab/tree/master/lesion_detector_3DCE", "code") in links
+    assert answer.params["link_preview_options"] == {"is_disabled": True}
+
+
+async def test_a_title_full_of_markup_characters_renders_literally(api: FakeTelegramAPI, odd_core: MedBot,
+                                                                   tmp_path: Path) -> None:
+    async with running(api, odd_core, tmp_path):
+        api.send_text("/search weird", user=ADA)
+        [answer] = await api.wait_for("sendMessage", where=to(ADA))
+    text, links = parse_telegram_html(answer.params["text"])
+    assert ODD_TITLE in text and "Odd & <more>" in text
+    assert ("https://example.org/weird?a=1&b=2", ODD_TITLE) in links
+    assert api.message_from_call(answer)["text"] == text  # Telegram accepted and stored it as such
+
+
+async def test_pressing_next_page_edits_the_results_in_place(api: FakeTelegramAPI, bot: Any) -> None:
+    api.send_text("/search learning", user=ADA)
+    [first] = await api.wait_for("sendMessage", where=to(ADA))
+    [[next_button]] = first.params["reply_markup"]["inline_keyboard"]
+    assert "Next" in next_button["text"] and len(next_button["callback_data"].encode()) <= 64
+    query_id = api.press(api.message_from_call(first), next_button["callback_data"], user=ADA)
+    [edit] = await api.wait_for("editMessageText")
+    await api.wait_for("answerCallbackQuery", where=lambda c: c.params["callback_query_id"] == query_id)
+    assert edit.params["message_id"] == str(first.result["message_id"])
+    page_one, page_two = visible(first), visible(edit)
+    assert "1–5" in page_one.splitlines()[0] and "6–10" in page_two.splitlines()[0]
+    assert set(page_two.splitlines()[1:]).isdisjoint(line for line in page_one.splitlines()[1:] if line.startswith("id:"))
+    labels = [b["text"] for row in edit.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert any("Previous" in label for label in labels)
+
+
+async def test_a_stale_button_is_answered_politely(api: FakeTelegramAPI, bot: Any) -> None:
+    api.send_text("/search lesion", user=ADA)
+    [first] = await api.wait_for("sendMessage", where=to(ADA))
+    query_id = api.press(api.message_from_call(first), "S|2|a-token-from-before-a-restart", user=ADA)
+    [answer] = await api.wait_for("answerCallbackQuery", where=lambda c: c.params["callback_query_id"] == query_id)
+    assert "expired" in answer.params["text"]
+    assert not api.calls_to("editMessageText")
+
+
+async def test_an_inline_query_offers_articles(api: FakeTelegramAPI, bot: Any) -> None:
+    query_id = api.inline_query("lesion", user=ADA)
+    [answer] = await api.wait_for("answerInlineQuery")
+    assert answer.params["inline_query_id"] == query_id
+    assert 0 < int(answer.params["cache_time"]) <= 300
+    results = answer.params["results"]
+    assert results and all(r["type"] == "article" for r in results)
+    assert any(r["title"].startswith("DeepLesion") for r in results)
+    assert len({r["id"] for r in results}) == len(results)
+    content = results[0]["input_message_content"]
+    assert content["parse_mode"] == "HTML" and content["link_preview_options"] == {"is_disabled": True}
+    parse_telegram_html(content["message_text"])
+    api.inline_query("", user=ADA)  # the user has typed only "@medbot" so far
+    answers = await api.wait_for("answerInlineQuery", 2)
+    assert answers[-1].params["results"] == []
+
+
+async def test_flood_control_429_is_waited_out_and_the_answer_arrives(api: FakeTelegramAPI, bot: Any) -> None:
+    api.fail("sendMessage", 429, retry_after=1)
+    api.send_text("/start", user=ADA)
+    await api.wait_for("sendMessage", where=to(ADA))
+    assert [c.status for c in api.calls_to("sendMessage")] == [429, 200]
+
+
+async def test_a_500_on_one_call_does_not_stop_the_bot(api: FakeTelegramAPI, bot: Any) -> None:
+    api.fail("sendMessage", 500)
+    api.send_text("/search lesion", user=ADA)
+    [apology] = await api.wait_for("sendMessage", where=to(ADA))
+    assert "sorry" in visible_or_plain(apology).lower()
+    api.send_text("/start", user=ADA)
+    answers = await api.wait_for("sendMessage", 2, where=to(ADA))
+    assert "research resources" in visible(answers[-1])
+
+
+async def test_a_group_that_removed_the_bot_gets_no_apology_and_others_still_get_answers(
+        api: FakeTelegramAPI, bot: Any) -> None:
+    api.fail("sendMessage", 403)
+    api.send_text("/start@medbot", user=ADA, chat=GROUP)
+    await api.wait_for("sendMessage", where=to(GROUP), failed_too=True)
+    api.send_text("/start", user=LI)
+    await api.wait_for("sendMessage", where=to(LI))
+    assert [c.status for c in api.calls_to("sendMessage") if to(GROUP)(c)] == [403]  # no apology attempted
+
+
+def visible_or_plain(call: ApiCall) -> str:
+    return visible(call) if call.params.get("parse_mode") else str(call.params["text"])
+
+
+async def test_a_command_for_another_bot_is_ignored(api: FakeTelegramAPI, bot: Any) -> None:
+    api.send_text("/search@otherbot lesion", user=ADA, chat=GROUP)
+    api.send_text("/start@medbot", user=ADA, chat=GROUP)
+    answers = await api.wait_for("sendMessage", where=to(GROUP))
+    assert len(answers) == 1 and "research resources" in visible(answers[0])
+
+
+async def test_the_token_never_reaches_the_logs(api: FakeTelegramAPI, core: Any, tmp_path: Path,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    stream = io.StringIO()
+    root_handler = logging.StreamHandler(stream)
+    logging.getLogger().addHandler(root_handler)
+    try:
+        settings = settings_for(api, tmp_path)
+        application = build_application(core, settings)
+        await start_application(application, settings, poll_timeout=1)
+        try:
+            # the API echoes the request URL (with the token) in an error: it gets logged
+            api.fail("sendMessage", 500, description=f"Internal error at {api.base_url}{api.token}/sendMessage")
+            api.send_text("/start", user=ADA)
+            await api.wait_for("sendMessage", where=to(ADA))
+            logging.getLogger("medbot.test").warning("token in a plain message: %s", api.token)
+        finally:
+            await stop_application(application)
+    finally:
+        logging.getLogger().removeHandler(root_handler)
+    captured = caplog.text + stream.getvalue()
+    assert "<redacted-token>" in captured  # the error (and our probe) were logged, redacted
+    assert api.token not in captured
+    assert api.token.split(":")[1] not in captured
+    assert all(api.token not in record.getMessage() for record in caplog.records)
+
+
+async def test_only_group_admins_may_use_admin_commands(api: FakeTelegramAPI, core: MedBot, bot: Any) -> None:
+    if not any(spec.name == "subscribe" and spec.admin_only for spec in core.commands):
+        pytest.skip("no admin-only /subscribe in this build yet (it comes with the watcher)")
+    api.send_text("/subscribe", user=ADA, chat=GROUP)
+    [refused] = await api.wait_for("sendMessage", where=to(GROUP))
+    api.set_member_status(GROUP["id"], ADA["id"], "administrator")
+    api.send_text("/subscribe", user=ADA, chat=GROUP)
+    answers = await api.wait_for("sendMessage", 2, where=to(GROUP))
+    assert visible(refused) != visible(answers[-1])
+    assert len(api.calls_to("getChatMember")) == 2
+
+
+async def test_webhook_mode_receives_updates_pushed_by_telegram(api: FakeTelegramAPI, core: Any, tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = settings_for(api, tmp_path, MEDBOT_TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/hook",
+                            MEDBOT_TELEGRAM_WEBHOOK_PORT=str(port))
+    application = build_application(core, settings)
+    await start_application(application, settings)
+    try:
+        [registered] = await api.wait_for("setWebhook")
+        assert registered.params["url"].endswith("/telegram/hook") and registered.params["secret_token"]
+        api.send_text("/start", user=ADA)
+        await api.wait_for("sendMessage", where=to(ADA))
+        assert not api.calls_to("getUpdates")
+    finally:
+        await stop_application(application)
+
+
+# --- the announcement send path -----------------------------------------------------------
+
+async def test_announcements_are_sent_silently_with_the_same_rendering(api: FakeTelegramAPI, bot: Any) -> None:
+    sender = TelegramSender(bot.bot)
+    odd = EntryView(id="odd1", title=ODD_TITLE, url="https://example.org/weird", section=("Odd & <more>",))
+    reply = Reply(title="New in awesome-medical-research", entries=(odd,))
+    await sender.send_reply(str(GROUP["id"]), reply, silent=True)
+    [sent] = await api.wait_for("sendMessage", where=to(GROUP))
+    assert sent.params["disable_notification"] == "true"
+    assert ODD_TITLE in visible(sent) and "reply_parameters" not in sent.params
+
+
+@pytest.mark.parametrize(("status", "description", "outcome"), [
+    (403, None, PermanentFailure),
+    (400, "Bad Request: chat not found", PermanentFailure),
+    (500, None, RetryLater),
+    (429, None, RetryLater),
+])
+async def test_a_failed_announcement_says_whether_to_retry(api: FakeTelegramAPI, status: int, description: str | None,
+                                                           outcome: type[Exception]) -> None:
+    from telegram import Bot
+
+    async with Bot(api.token, base_url=api.base_url) as plain_bot:  # no rate limiter: see the raw outcome
+        api.fail("sendMessage", status, description=description, retry_after=7 if status == 429 else None)
+        with pytest.raises(outcome) as raised:
+            await TelegramSender(plain_bot).send_reply("-100999", Reply(text=("hello",)))
+    if status == 429:
+        assert raised.value.seconds == 7  # type: ignore[attr-defined]
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+def test_a_long_reply_is_split_below_the_limit_at_entry_boundaries() -> None:
+    entries = tuple(EntryView(id=f"id{n}", title=f"Paper {n} " + "x" * 250, url=f"https://e.org/{n}",
+                              description="d & <" * 60, section=("A", "B"), tags=("t",)) for n in range(40))
+    reply = Reply(title="Many", entries=entries, buttons=(Button("Next ›", "s|2|x"),))
+    chunks = render_reply(reply)
+    assert len(chunks) > 1
+    seen = []
+    for chunk in chunks:
+        assert len(chunk.encode("utf-16-le")) // 2 < 4096
+        text, _ = parse_telegram_html(chunk)
+        seen.extend(n for n in range(40) if f"Paper {n} " in text)
+    assert seen == list(range(40))  # every entry whole, once, in order
+
+
+MARKUP_PIECES = st.sampled_from(["<b>", "</i>", "<a href='x'>", "&amp;", "&lt;", "&", "<", ">", "_", "*", "[", "`", '"', "'"])
+MARKUP_HEAVY = st.lists(st.one_of(MARKUP_PIECES, st.text(max_size=8)), max_size=12).map("".join)
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(title=MARKUP_HEAVY.filter(lambda s: s.strip()), tag=MARKUP_HEAVY)
+def test_any_title_and_tag_survive_rendering_literally(title: str, tag: str) -> None:
+    entry = EntryView(id="x", title=title, url="https://example.org/?a=1&b=<2>", tags=(tag,) if tag.strip() else ())
+    [chunk] = render_reply(Reply(entries=(entry,)))
+    text, links = parse_telegram_html(chunk)
+    assert " ".join(title.split()) in text
+    if tag.strip():
+        assert " ".join(tag.split()) in text
+    assert links[0][0] == "https://example.org/?a=1&b=<2>"

@@ -1,0 +1,79 @@
+"""``medbot serve`` as an operator runs it: a real subprocess, the fake Bot API on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT, medbot_command, medbot_env
+from tests.fakes import FakeTelegramAPI
+
+pytestmark = pytest.mark.slow
+
+
+def offline_config(tmp_path: Path) -> str:
+    """The bundled lists as local files only: the watcher (when present) must not go online."""
+    lists = REPO_ROOT / "data" / "lists"
+    config = tmp_path / "medbot.yaml"
+    config.write_text("sources:\n" + "".join(f"  - name: {p.stem}\n    path: {p}\n" for p in sorted(lists.glob("*.md"))),
+                      encoding="utf-8")
+    return str(config)
+
+
+def test_serve_without_any_token_says_which_variables_to_set(tmp_path: Path) -> None:
+    done = subprocess.run(medbot_command("--data-dir", str(tmp_path), "serve"), env=medbot_env(),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert "TELEGRAM_BOT_TOKEN" in line and "DISCORD_BOT_TOKEN" in line
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+async def test_serve_answers_a_search_end_to_end_and_stops_cleanly(tmp_path: Path, stop_signal: signal.Signals) -> None:
+    async with FakeTelegramAPI() as api:
+        env = medbot_env(TELEGRAM_BOT_TOKEN=api.token, MEDBOT_TELEGRAM_BASE_URL=api.root_url)
+        process = await asyncio.create_subprocess_exec(
+            *medbot_command("-v", "--config", offline_config(tmp_path), "--data-dir", str(tmp_path / "data"), "serve"),
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await api.wait_for("deleteWebhook", timeout=180)  # index built, menu published, polling starts
+            api.send_text("/search lesion")
+            [answer] = await api.wait_for("sendMessage", timeout=60)
+            assert "DeepLesion" in answer.params["text"]
+            menu = {c["command"] for c in api.commands[""]}
+            assert menu >= {"start", "search", "help"}
+            if importlib.util.find_spec("bot.watcher") is not None:
+                assert "subscribe" in menu  # the watcher's commands are registered before the menu is built
+            process.send_signal(stop_signal)
+            _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    log = stderr.decode()
+    assert process.returncode == 0, log
+    assert "Traceback" not in log
+    assert api.token not in log and api.token.split(":")[1] not in log
+    assert "medbot stopped" in log
+
+
+async def test_serve_with_a_rejected_token_says_so_in_one_line_without_the_token(tmp_path: Path) -> None:
+    wrong_token = "999999999:AAWrongTokenWrongTokenWrongToken1234"
+    async with FakeTelegramAPI() as api:
+        env = medbot_env(TELEGRAM_BOT_TOKEN=wrong_token, MEDBOT_TELEGRAM_BASE_URL=api.root_url)
+        process = await asyncio.create_subprocess_exec(
+            *medbot_command("--config", offline_config(tmp_path), "--data-dir", str(tmp_path / "data"), "serve"),
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=180)
+    log = stderr.decode()
+    assert process.returncode == 1
+    assert "could not start" in log and "rejected" in log
+    assert "Traceback" not in log
+    assert wrong_token not in log and wrong_token.split(":")[1] not in log

@@ -1,0 +1,54 @@
+"""``medbot watch --once``, ``medbot new`` and ``medbot feed`` as a lab admin runs them from cron."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from bot.store import Store
+from tests.conftest import medbot_command, medbot_env
+from tests.fakes.upstream import FakeUpstream
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+RESEARCH = (REPO / "data/lists/awesome-medical-research.md").read_text(encoding="utf-8")
+NEW_TITLES = [f"Lesion paper {n}: segmentation at scale" for n in range(5)]
+
+
+def with_new_papers(text: str) -> str:
+    items = "".join(f"* {title} [`arxiv`](https://arxiv.org/abs/2603.{n:05d})\n\n" for n, title in enumerate(NEW_TITLES))
+    return text.replace("## Lesion Detection\n", "## Lesion Detection\n" + items, 1)
+
+
+async def test_without_a_token_announcements_wait_in_the_outbox_and_the_feed_and_new_show_them(tmp_path: Path) -> None:
+    async with FakeUpstream() as upstream:
+        upstream.publish("research", RESEARCH)
+        config = tmp_path / "medbot.yaml"
+        config.write_text(f"sources:\n  - name: research\n    url: {upstream.url('research')}\n", encoding="utf-8")
+        data_dir = tmp_path / "data"
+        base = ["--config", str(config), "--data-dir", str(data_dir)]
+
+        async def medbot(*args: str) -> str:
+            process = await asyncio.create_subprocess_exec(
+                *medbot_command(*base, *args), env=medbot_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            )
+            out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+            assert process.returncode == 0, err.decode()
+            return out.decode()
+
+        assert "first version recorded" in await medbot("watch", "--once")
+        with Store(data_dir / "state.sqlite3") as store:
+            store.add_subscription("telegram", "-1001111", "lesion", "admin")
+        upstream.publish("research", with_new_papers(RESEARCH))
+        output = await medbot("watch", "--once")
+        assert "research: changed: 5 new entries" in output
+        assert "5 announcement(s) still queued (no sender for telegram: set TELEGRAM_BOT_TOKEN)" in output
+        assert NEW_TITLES[0] in await medbot("new")
+        feed = tmp_path / "new.atom"
+        await medbot("feed", "--output", str(feed))
+        parsed = feedparser.parse(feed.read_text(encoding="utf-8"))
+        assert not parsed.bozo and sorted(e.title for e in parsed.entries) == sorted(NEW_TITLES)
