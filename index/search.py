@@ -11,13 +11,11 @@ a lock keeps one writer, and one thread in Whoosh, at a time.
 
 from __future__ import annotations
 
-import os
 import random as random_module
 import re
-import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from whoosh.searching import Searcher
 from index import search_store as store
 from index.analysis import query_tokens, stem_word, words
 from index.model import Entry, ListDocument, entry_id, normalise_url
+from index.search_build import SourceSnapshot, apply_changes, build_generation, want_progress
 from index.search_query import ParsedQuery, concept_query, parse_query
 from index.search_rank import BonusQuery, Correction, coordinate, correct_word
 from index.search_synonyms import SynonymMap, load_synonyms
@@ -46,17 +45,6 @@ FIELDS: tuple[tuple[str, float], ...] = (
 PHRASE_FIELDS = frozenset({"title", "section", "tags", "description"})
 RERANK_WINDOW = 100
 CONCEPT_BONUS = 5.0
-WRITER_TIMEOUT = 30.0
-PARALLEL_BUILD_MIN = 20_000
-
-
-@dataclass(frozen=True)
-class SourceSnapshot:
-    """A configured list as the index sees it: a name, a cheap fingerprint, a parser."""
-
-    name: str
-    fingerprint: str
-    load: Callable[[], ListDocument]
 
 
 @dataclass(frozen=True)
@@ -162,7 +150,7 @@ class SearchIndex:
             updated = tuple(s.name for s in changed if s.name in before)
             unchanged = tuple(s.name for s in sources if s.name not in changed_names)
             if rebuild or self._ix is None:
-                self._full_build(sources, _want_progress(progress))
+                self._full_build(sources, want_progress(progress))
                 return SyncReport(
                     added, tuple(n for n in names if n in before), removed, (), self._doc_count(),
                     time.perf_counter() - started, True,
@@ -184,37 +172,7 @@ class SearchIndex:
             self._apply({name: document}, (), names, {name: fingerprint})
 
     def _full_build(self, sources: Sequence[SourceSnapshot], progress: bool) -> None:
-        generation, building = store.new_generation(self.index_dir)
-        try:
-            documents = [(source, source.load()) for source in sources]
-            ranks = {source.name: rank for rank, (source, _) in enumerate(documents)}
-            grouped: dict[str, list[Entry]] = {}
-            for source, document in documents:
-                for entry in document.entries:
-                    grouped.setdefault(entry.id, []).append(_with_source(entry, source.name))
-            procs = _build_procs(len(grouped))
-            ix = store.create_file_index(building) if procs > 1 else store.create_ram_index()
-            writer = ix.writer(limitmb=128, procs=procs, multisegment=True) if procs > 1 else ix.writer(limitmb=256)
-            try:
-                for number, (doc_id, occurrences) in enumerate(grouped.items(), 1):
-                    writer.add_document(**store.build_document(doc_id, occurrences, _order(occurrences, ranks)))
-                    if progress and number % 2000 == 0:
-                        _progress(number, len(grouped))
-                writer.commit()
-            except BaseException:
-                writer.cancel()
-                raise
-            if procs == 1:
-                store.save_ram_index(ix, building)
-            ix.close()
-            meta = store.Meta({s.name: _meta_entry(s.fingerprint, d) for s, d in documents})
-            meta.save(building)
-            if progress:
-                _progress(len(grouped), len(grouped), finished=True)
-        except BaseException:
-            store.shutil.rmtree(building, ignore_errors=True)
-            raise
-        store.finish_generation(self.index_dir, generation, building)
+        build_generation(self.index_dir, sources, progress)
         self._reopen()
 
     def _apply(
@@ -224,41 +182,9 @@ class SearchIndex:
         names: Sequence[str],
         fingerprints: dict[str, str],
     ) -> None:
-        assert self._ix is not None and self._searcher is not None
+        assert self._ix is not None and self._searcher is not None and self._generation is not None
         searcher = self._searcher
-        ranks = {name: rank for rank, name in enumerate(names)}
-        touched = set(loaded) | set(removed)
-        pending: dict[str, list[Entry]] = {}
-        for name in touched:
-            for docnum in searcher.docs_for_query(wq.Term("source", name.lower())):
-                fields = searcher.stored_fields(docnum)
-                pending.setdefault(fields["id"], store.occurrences_from_blob(fields["blob"]))
-        for doc_id in list(pending):
-            pending[doc_id] = [entry for entry in pending[doc_id] if entry.source not in touched]
-        for name, document in loaded.items():
-            for entry in document.entries:
-                if entry.id not in pending:
-                    docnum = searcher.document_number(id=entry.id)
-                    blob = searcher.stored_fields(docnum)["blob"] if docnum is not None else "[]"
-                    pending[entry.id] = store.occurrences_from_blob(blob)
-                pending[entry.id].append(_with_source(entry, name))
-        writer = self._ix.writer(timeout=WRITER_TIMEOUT)
-        try:
-            for doc_id, occurrences in pending.items():
-                if occurrences:
-                    occurrences.sort(key=lambda e: (ranks.get(e.source, len(ranks)), e.line))
-                    writer.update_document(**store.build_document(doc_id, occurrences, _order(occurrences, ranks)))
-                else:
-                    writer.delete_by_term("id", doc_id)
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
-        sources = {name: self._meta.sources[name] for name in names if name in self._meta.sources}
-        for name, document in loaded.items():
-            sources[name] = _meta_entry(fingerprints[name], document)
-        self._meta = store.Meta({name: sources[name] for name in names if name in sources})
-        assert self._generation is not None
+        self._meta = apply_changes(self._ix, searcher, self._meta, loaded, removed, names, fingerprints)
         self._meta.save(self.index_dir / self._generation)
         # Not searcher.refresh(): it reuses segment readers and so misses new deletions.
         self._searcher = self._ix.searcher(weighting=_weighting())
@@ -481,35 +407,8 @@ class SearchIndex:
             return {name: int(info.get("entries", 0)) for name, info in self._meta.sources.items()}
 
 
-def _build_procs(documents: int) -> int:
-    """Two writer processes for big builds, but never fork from a worker thread."""
-    if documents < PARALLEL_BUILD_MIN or (os.cpu_count() or 1) < 2:
-        return 1
-    return 2 if threading.current_thread() is threading.main_thread() else 1
-
-
 def _weighting() -> scoring.WeightingModel:
     return scoring.BM25F(B=0.75, K1=1.2)
-
-
-def _with_source(entry: Entry, name: str) -> Entry:
-    return entry if entry.source == name else replace(entry, source=name)
-
-
-def _order(occurrences: Sequence[Entry], ranks: dict[str, int]) -> int:
-    first = occurrences[0]
-    return ranks.get(first.source, len(ranks)) * 10_000_000 + max(0, first.line)
-
-
-def _meta_entry(fingerprint: str, document: ListDocument) -> dict[str, object]:
-    sections: dict[tuple[str, ...], None] = dict.fromkeys(document.sections)
-    for entry in document.entries:
-        sections.setdefault(entry.section, None)
-    return {
-        "fingerprint": fingerprint,
-        "entries": len({entry.id for entry in document.entries}),
-        "sections": [list(path) for path in sections if path],
-    }
 
 
 def _apply_corrections(query: str, corrections: Sequence[Correction]) -> str:
@@ -539,13 +438,3 @@ def _pages(total: int, per_page: int) -> int:
 
 def _empty(query: str, page: int, per_page: int) -> SearchResult:
     return SearchResult(query, 0, page, 1, per_page, None, False, ())
-
-
-def _want_progress(progress: bool | None) -> bool:
-    return sys.stderr.isatty() if progress is None else progress
-
-
-def _progress(done: int, total: int, *, finished: bool = False) -> None:
-    end = "\n" if finished else ""
-    sys.stderr.write(f"\rindexing {done:,}/{total:,} entries{end}")
-    sys.stderr.flush()
