@@ -377,6 +377,15 @@ def _cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def _iso(value: Any) -> str | None:
+    """Timestamps as ISO 8601 in UTC to the second (JSON and text alike)."""
+    if value is None:
+        return None
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat(timespec="seconds"))
+    return str(value)
+
+
 def _names(names: list[str], shown: int = 8) -> str:
     if len(names) <= shown:
         return ", ".join(names)
@@ -396,8 +405,8 @@ def _cmd_sources(args: argparse.Namespace) -> int:
                 "url": source.url,
                 "path": str(source.path) if source.path else None,
                 "entries": counts.get(source.name, 0),
-                "last_poll": getattr(state, "last_poll", None),
-                "last_change": getattr(state, "last_change", None),
+                "last_poll": _iso(getattr(state, "last_poll", None)),
+                "last_change": _iso(getattr(state, "last_change", None)),
                 "failures": getattr(state, "failures", 0) or 0,
             }
         )
