@@ -36,7 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
-        _configure_logging(args.verbose)
+        long_running = getattr(args, "command", None) in {"serve", "watch"}
+        _configure_logging(max(args.verbose, 1) if long_running else args.verbose)
         if not getattr(args, "handler", None):
             parser.print_help()
             return 2
@@ -251,9 +252,11 @@ def _cmd_topics(args: argparse.Namespace) -> int:
 
 
 def _cmd_topic(args: argparse.Namespace) -> int:
+    from bot.handlers import resolve_topic
+
     core = _load_core(args)
     name = " ".join(args.name)
-    path = core.index.match_topic(name)
+    path = resolve_topic(core.index, name)
     if path is None:
         if args.json:
             _print_json({"name": name, "topic": None, "total": 0, "results": []})
@@ -272,10 +275,12 @@ def _cmd_topic(args: argparse.Namespace) -> int:
 
 
 def _cmd_random(args: argparse.Namespace) -> int:
+    from bot.handlers import resolve_topic
+
     core = _load_core(args)
     topic_path = None
     if args.topic:
-        topic_path = core.index.match_topic(args.topic)
+        topic_path = resolve_topic(core.index, args.topic)
         if topic_path is None:
             raise UsageError(f"medbot: no topic matches {args.topic!r} (see `medbot topics`)")
     hit = core.index.random(" › ".join(topic_path) if topic_path else None)
@@ -372,6 +377,15 @@ def _cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def _iso(value: Any) -> str | None:
+    """Timestamps as ISO 8601 in UTC to the second (JSON and text alike)."""
+    if value is None:
+        return None
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat(timespec="seconds"))
+    return str(value)
+
+
 def _names(names: list[str], shown: int = 8) -> str:
     if len(names) <= shown:
         return ", ".join(names)
@@ -391,8 +405,8 @@ def _cmd_sources(args: argparse.Namespace) -> int:
                 "url": source.url,
                 "path": str(source.path) if source.path else None,
                 "entries": counts.get(source.name, 0),
-                "last_poll": getattr(state, "last_poll", None),
-                "last_change": getattr(state, "last_change", None),
+                "last_poll": _iso(getattr(state, "last_poll", None)),
+                "last_change": _iso(getattr(state, "last_change", None)),
                 "failures": getattr(state, "failures", 0) or 0,
             }
         )

@@ -17,8 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from index.search import SearchIndex, SyncReport
-
 from bot import handlers, subscriptions  # noqa: F401  (register the commands)
 from bot.commands import REGISTRY, CommandSpec, clean_text, parse_command
 from bot.config import Settings, load_settings
@@ -26,6 +24,7 @@ from bot.i18n import t
 from bot.paging import PageTokens, decode
 from bot.replies import EntryView, Reply, UserError
 from bot.sources import source_snapshots
+from index.search import SearchIndex, SyncReport
 
 if TYPE_CHECKING:
     from bot.app import Context

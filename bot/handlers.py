@@ -15,12 +15,13 @@ from bot.commands import REGISTRY, ArgSpec, command
 from bot.i18n import t
 from bot.paging import Action, encode, path_hash
 from bot.replies import Button, EntryView, Reply, UserError
+from index.model import section_key
+from index.search import Hit
 
 if TYPE_CHECKING:
-    from index.search import Hit, SearchResult, TopicNode
-
     from bot.app import Context
     from bot.core import MedBot
+    from index.search import SearchIndex, SearchResult, TopicNode
 
 PER_PAGE = 5
 MAX_QUERY_CHARS = 300
@@ -154,7 +155,7 @@ async def search_page(core: MedBot, query: str, page: int, ctx: Context) -> Repl
         entries=tuple(entry_view(hit) for hit in result.hits),
         buttons=tuple(buttons),
         language=ctx.lang,
-        meta={"total": result.total, "page": result.page, "pages": result.pages, "query": query},
+        meta={"total": result.total, "page": result.page, "pages": result.pages, "query": query, "first": first},
     )
 
 
@@ -171,7 +172,7 @@ async def topic(core: MedBot, args: str, ctx: Context) -> Reply:
     name = args.strip()[:200]
     if not name:
         return await _topics_overview(core, ctx)
-    path = await core.run_index(lambda: core.index.match_topic(name))
+    path = await core.run_index(lambda: resolve_topic(core.index, name))
     if path is None:
         overview = await _topics_overview(core, ctx)
         return Reply(
@@ -193,8 +194,19 @@ async def topic_page(core: MedBot, path: tuple[str, ...], page: int, ctx: Contex
         entries=tuple(entry_view(hit) for hit in result.hits),
         buttons=_page_buttons("topic", path_hash(path), result.page, result.pages, core, ctx.lang),
         language=ctx.lang,
-        meta={"total": result.total, "page": result.page, "pages": result.pages, "topic": list(path)},
+        meta={"total": result.total, "page": result.page, "pages": result.pages, "topic": list(path), "first": first},
     )
+
+
+def resolve_topic(index: SearchIndex, name: str) -> tuple[str, ...] | None:
+    """The section a name means: a whole path as autocomplete offers it ("A / B"), else the best match."""
+    for separator in (" / ", " › ", " > "):
+        if separator in name:
+            wanted = tuple(section_key(part) for part in name.split(separator))
+            for node in flatten_topics(index.topics()):
+                if tuple(section_key(part) for part in node.path) == wanted:
+                    return node.path
+    return index.match_topic(name)
 
 
 def flatten_topics(nodes: tuple[TopicNode, ...]) -> list[TopicNode]:
@@ -246,7 +258,7 @@ async def random_pick(core: MedBot, args: str, ctx: Context) -> Reply:
 async def random_reply(core: MedBot, topic_name: str, ctx: Context) -> Reply:
     path: tuple[str, ...] | None = None
     if topic_name:
-        path = await core.run_index(lambda: core.index.match_topic(topic_name))
+        path = await core.run_index(lambda: resolve_topic(core.index, topic_name))
         if path is None:
             raise UserError(t(ctx.lang, "no_topic", name=topic_name[:60]) + " " + t(ctx.lang, "see_help"))
     hit = await core.run_index(lambda: core.index.random(" › ".join(path) if path else None))
@@ -281,20 +293,8 @@ async def new_entries(core: MedBot, args: str, ctx: Context) -> Reply:
     logged = await asyncio.to_thread(store.recent_new_entries, since, 10)
     if not logged:
         return Reply(text=(t(ctx.lang, "new_none", days=days),), language=ctx.lang)
-    views = []
-    for item in logged:
-        view = entry_view(_LoggedHit(item.entry, tuple(item.sources)))
-        views.append(view)
+    views = [entry_view(Hit(item.entry, tuple(item.sources), 0.0)) for item in logged]
     return Reply(title=t(ctx.lang, "new_title", days=days), entries=tuple(views), language=ctx.lang)
-
-
-class _LoggedHit:
-    """A logged entry shaped like a search hit, so it renders the same way."""
-
-    def __init__(self, entry: object, sources: tuple[str, ...]) -> None:
-        self.entry = entry
-        self.sources = sources
-        self.score = None
 
 
 @command(

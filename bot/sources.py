@@ -13,11 +13,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from index.search import SourceSnapshot
-
 from bot.config import Settings, SourceConfig
 from index.model import ListDocument
 from index.parser import parse, parse_file
+from index.search import SourceSnapshot
 
 __all__ = ["SnapshotReader", "source_snapshots"]
 

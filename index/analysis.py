@@ -104,6 +104,12 @@ def words(text: str) -> Iterator[tuple[str, tuple[str, ...]]]:
                     yield word, ()
 
 
+@lru_cache(maxsize=50_000)
+def _cached_words(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Short texts (section names, tags, link texts) repeat across entries: analyse once."""
+    return tuple(words(text))
+
+
 @lru_cache(maxsize=200_000)
 def stem_word(word: str) -> str:
     """The Porter2 (Snowball English) stem of a word; others (Chinese, numbers) as they are."""
@@ -154,7 +160,7 @@ class MixedTokenizer(Tokenizer):
             return
         pos = start_pos
         char = start_char
-        for word, subs in words(value):
+        for word, subs in _cached_words(value) if len(value) <= 120 else words(value):
             for text in (word, *subs) if self.subwords else (word,):
                 token.text = text
                 token.boost = 1.0

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import random as random_module
 import re
-import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from whoosh import query as wq
@@ -26,9 +25,11 @@ from whoosh.index import Index
 from whoosh.searching import Searcher
 
 from index import search_store as store
-from index.model import Entry, ListDocument, normalise_url
+from index.analysis import query_tokens, stem_word, words
+from index.model import Entry, ListDocument, entry_id, normalise_url
+from index.search_build import SourceSnapshot, apply_changes, build_generation, want_progress
 from index.search_query import ParsedQuery, concept_query, parse_query
-from index.search_rank import coordinate, correct_word
+from index.search_rank import BonusQuery, Correction, coordinate, correct_word
 from index.search_synonyms import SynonymMap, load_synonyms
 from index.search_topics import TopicNode, TopicTable
 
@@ -43,16 +44,7 @@ FIELDS: tuple[tuple[str, float], ...] = (
 )
 PHRASE_FIELDS = frozenset({"title", "section", "tags", "description"})
 RERANK_WINDOW = 100
-WRITER_TIMEOUT = 30.0
-
-
-@dataclass(frozen=True)
-class SourceSnapshot:
-    """A configured list as the index sees it: a name, a cheap fingerprint, a parser."""
-
-    name: str
-    fingerprint: str
-    load: Callable[[], ListDocument]
+CONCEPT_BONUS = 5.0
 
 
 @dataclass(frozen=True)
@@ -100,7 +92,7 @@ class SearchIndex:
         self._topics: TopicTable | None = None
 
     @classmethod
-    def open(cls, index_dir: Path, synonyms_path: Path | None = None) -> "SearchIndex":
+    def open(cls, index_dir: Path, synonyms_path: Path | None = None) -> SearchIndex:
         """Open the served generation if there is a current one (building waits for sync)."""
         index = cls(index_dir, synonyms_path)
         index._reopen()
@@ -132,7 +124,7 @@ class SearchIndex:
         with self._lock:
             self._close_handles()
 
-    def __enter__(self) -> "SearchIndex":
+    def __enter__(self) -> SearchIndex:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -158,7 +150,7 @@ class SearchIndex:
             updated = tuple(s.name for s in changed if s.name in before)
             unchanged = tuple(s.name for s in sources if s.name not in changed_names)
             if rebuild or self._ix is None:
-                self._full_build(sources, _want_progress(progress))
+                self._full_build(sources, want_progress(progress))
                 return SyncReport(
                     added, tuple(n for n in names if n in before), removed, (), self._doc_count(),
                     time.perf_counter() - started, True,
@@ -180,35 +172,7 @@ class SearchIndex:
             self._apply({name: document}, (), names, {name: fingerprint})
 
     def _full_build(self, sources: Sequence[SourceSnapshot], progress: bool) -> None:
-        generation, building = store.new_generation(self.index_dir)
-        try:
-            documents = [(source, source.load()) for source in sources]
-            ranks = {source.name: rank for rank, (source, _) in enumerate(documents)}
-            grouped: dict[str, list[Entry]] = {}
-            for source, document in documents:
-                for entry in document.entries:
-                    grouped.setdefault(entry.id, []).append(_with_source(entry, source.name))
-            ix = store.create_index(building)
-            writer = ix.writer(limitmb=256)
-            try:
-                for number, (doc_id, occurrences) in enumerate(grouped.items(), 1):
-                    writer.add_document(**store.build_document(doc_id, occurrences, _order(occurrences, ranks)))
-                    if progress and number % 2000 == 0:
-                        _progress(number, len(grouped))
-                writer.commit()
-            except BaseException:
-                writer.cancel()
-                raise
-            finally:
-                ix.close()
-            meta = store.Meta({s.name: _meta_entry(s.fingerprint, d) for s, d in documents})
-            meta.save(building)
-            if progress:
-                _progress(len(grouped), len(grouped), finished=True)
-        except BaseException:
-            store.shutil.rmtree(building, ignore_errors=True)
-            raise
-        store.finish_generation(self.index_dir, generation, building)
+        build_generation(self.index_dir, sources, progress)
         self._reopen()
 
     def _apply(
@@ -218,43 +182,13 @@ class SearchIndex:
         names: Sequence[str],
         fingerprints: dict[str, str],
     ) -> None:
-        assert self._ix is not None and self._searcher is not None
+        assert self._ix is not None and self._searcher is not None and self._generation is not None
         searcher = self._searcher
-        ranks = {name: rank for rank, name in enumerate(names)}
-        touched = set(loaded) | set(removed)
-        pending: dict[str, list[Entry]] = {}
-        for name in touched:
-            for docnum in searcher.docs_for_query(wq.Term("source", name.lower())):
-                fields = searcher.stored_fields(docnum)
-                pending.setdefault(fields["id"], store.occurrences_from_blob(fields["blob"]))
-        for doc_id in list(pending):
-            pending[doc_id] = [entry for entry in pending[doc_id] if entry.source not in touched]
-        for name, document in loaded.items():
-            for entry in document.entries:
-                if entry.id not in pending:
-                    docnum = searcher.document_number(id=entry.id)
-                    blob = searcher.stored_fields(docnum)["blob"] if docnum is not None else "[]"
-                    pending[entry.id] = store.occurrences_from_blob(blob)
-                pending[entry.id].append(_with_source(entry, name))
-        writer = self._ix.writer(timeout=WRITER_TIMEOUT)
-        try:
-            for doc_id, occurrences in pending.items():
-                if occurrences:
-                    occurrences.sort(key=lambda e: (ranks.get(e.source, len(ranks)), e.line))
-                    writer.update_document(**store.build_document(doc_id, occurrences, _order(occurrences, ranks)))
-                else:
-                    writer.delete_by_term("id", doc_id)
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
-        sources = {name: self._meta.sources[name] for name in names if name in self._meta.sources}
-        for name, document in loaded.items():
-            sources[name] = _meta_entry(fingerprints[name], document)
-        self._meta = store.Meta({name: sources[name] for name in names if name in sources})
-        assert self._generation is not None
+        self._meta = apply_changes(self._ix, searcher, self._meta, loaded, removed, names, fingerprints)
         self._meta.save(self.index_dir / self._generation)
-        self._searcher = searcher.refresh()
+        # Not searcher.refresh(): it reuses segment readers and so misses new deletions.
+        self._searcher = self._ix.searcher(weighting=_weighting())
+        searcher.close()
         self._topics = None
 
     def _doc_count(self) -> int:
@@ -271,6 +205,7 @@ class SearchIndex:
                 return _empty(query, page, per_page)
             parsed = parse_query(query, self._synonyms)
             filter_query = self._filter_query(parsed, source)
+            source = source or (self._resolve_source(parsed.sources[0]) if parsed.sources else None)
             if filter_query is False:
                 return _empty(query, page, per_page)
             if not parsed.concepts:
@@ -290,7 +225,12 @@ class SearchIndex:
                     total, ranked, fuzzy = fuzzy_total, fuzzy_ranked, True
             start = (page - 1) * per_page
             hits = tuple(self._hit(docnum, score, source) for docnum, score in ranked[start : start + per_page])
+            if suggestion:
+                suggestion = _readable_suggestion(query, corrections, self._sample_hits(ranked, hits))
             return SearchResult(query, total, page, _pages(total, per_page), per_page, suggestion, fuzzy, hits)
+
+    def _sample_hits(self, ranked: Sequence[tuple[int, float]], hits: Sequence[Hit]) -> list[Hit]:
+        return list(hits) if hits else [self._hit(docnum, score) for docnum, score in ranked[:5]]
 
     def _ranked(
         self, searcher: Searcher, parsed: ParsedQuery, filter_query: wq.Query | None, needed: int
@@ -298,20 +238,28 @@ class SearchIndex:
         queries = [concept_query(concept, FIELDS, PHRASE_FIELDS) for concept in parsed.concepts]
         if not queries:
             return 0, []
-        combined = queries[0] if len(queries) == 1 else wq.Or(queries)
+        combined = queries[0] if len(queries) == 1 else wq.Or([BonusQuery(q, CONCEPT_BONUS) for q in queries])
         window = max(RERANK_WINDOW, needed)
-        results = searcher.search(combined, limit=window, filter=filter_query)
+        # optimize=False: every match is visited anyway (our matchers cannot skip blocks),
+        # and the collector then counts them exactly instead of a second pass.
+        results = searcher.search(combined, limit=window, filter=filter_query, optimize=False)
         scored = [(hit.docnum, hit.score) for hit in results]
         total = len(results)
         return total, coordinate(searcher, queries, scored)
 
     def _listing(
-        self, query: str, filter_query: wq.Query, page: int, per_page: int, source: str | None
+        self,
+        query: str,
+        filter_query: wq.Query,
+        page: int,
+        per_page: int,
+        source: str | None,
+        topic_key: str | None = None,
     ) -> SearchResult:
         assert self._searcher is not None
         results = self._searcher.search_page(filter_query, page, pagelen=per_page, sortedby="order")
         total = len(results)
-        hits = tuple(self._hit(hit.docnum, 0.0, source) for hit in results)
+        hits = tuple(self._hit(hit.docnum, 0.0, source, topic_key) for hit in results)
         return SearchResult(query, total, min(page, max(1, results.pagecount)), _pages(total, per_page),
                             per_page, None, False, hits)
 
@@ -332,7 +280,7 @@ class SearchIndex:
         for years in parsed.years:
             parts.append(wq.NumericRange("year", years.low, years.high))
         for tag in parsed.tags:
-            tag_terms = [token.term for token in _tokens(tag)]
+            tag_terms = [token.term for token in query_tokens(tag)]
             if not tag_terms:
                 continue
             parts.append(wq.Term("tags", tag_terms[0]) if len(tag_terms) == 1 else wq.Phrase("tags", tag_terms))
@@ -349,13 +297,16 @@ class SearchIndex:
         partial = [known for known in names if wanted and wanted in known.lower()]
         return partial[0] if len(partial) == 1 else None
 
-    def _hit(self, docnum: int, score: float, source: str | None = None) -> Hit:
+    def _hit(self, docnum: int, score: float, source: str | None = None, topic_key: str | None = None) -> Hit:
+        """A document as a hit; the shown occurrence is the one in ``source``/the topic."""
         assert self._searcher is not None
         occurrences = store.occurrences_from_blob(self._searcher.stored_fields(docnum)["blob"])
         sources = tuple(dict.fromkeys(entry.source for entry in occurrences))
         entry = occurrences[0]
         if source:
             entry = next((e for e in occurrences if e.source.lower() == source.lower()), entry)
+        if topic_key:
+            entry = next((e for e in occurrences if _in_topic(e, topic_key)), entry)
         return Hit(entry, sources, round(float(score), 4))
 
     # --- browsing -------------------------------------------------------------------
@@ -389,7 +340,8 @@ class SearchIndex:
         with self._lock:
             if self._searcher is None or not path:
                 return _empty(label, page, per_page)
-            return self._listing(label, wq.Term("paths", store.path_key(path)), page, per_page, None)
+            key = store.path_key(path)
+            return self._listing(label, wq.Term("paths", key), page, per_page, None, key)
 
     def random(self, topic: str | None = None, rng: random_module.Random | None = None) -> Hit | None:
         """One entry at random, from a section when ``topic`` names one (or a › path)."""
@@ -398,15 +350,17 @@ class SearchIndex:
             searcher = self._searcher
             if searcher is None:
                 return None
+            key = None
             if topic:
                 path = self._topic_path(topic)
                 if path is None:
                     return None
-                docnums = sorted(searcher.docs_for_query(wq.Term("paths", store.path_key(path))))
+                key = store.path_key(path)
+                docnums = sorted(searcher.docs_for_query(wq.Term("paths", key)))
             else:
                 reader = searcher.reader()
                 docnums = [n for n in range(reader.doc_count_all()) if not reader.is_deleted(n)]
-            return self._hit(chooser.choice(docnums), 0.0) if docnums else None
+            return self._hit(chooser.choice(docnums), 0.0, topic_key=key) if docnums else None
 
     def _topic_path(self, topic: str) -> tuple[str, ...] | None:
         assert self._searcher is not None
@@ -429,9 +383,11 @@ class SearchIndex:
             return None
         docnum = searcher.document_number(id=ref.lower())
         if docnum is None and not re.fullmatch(r"[0-9a-f]{10}", ref.lower()):
-            key = store._keyword(normalise_url(ref))
+            key = normalise_url(ref)
             if key:
-                docnum = searcher.document_number(urls=key)
+                docnum = searcher.document_number(id=entry_id(key))
+                if docnum is None:
+                    docnum = searcher.document_number(urls=store.keyword(key))
         return docnum
 
     def similar(self, id_or_url: str, limit: int = 5) -> list[Hit]:
@@ -455,41 +411,25 @@ def _weighting() -> scoring.WeightingModel:
     return scoring.BM25F(B=0.75, K1=1.2)
 
 
-def _with_source(entry: Entry, name: str) -> Entry:
-    if entry.source == name:
-        return entry
-    from dataclasses import replace
-
-    return replace(entry, source=name)
-
-
-def _order(occurrences: Sequence[Entry], ranks: dict[str, int]) -> int:
-    first = occurrences[0]
-    return ranks.get(first.source, len(ranks)) * 10_000_000 + max(0, first.line)
-
-
-def _meta_entry(fingerprint: str, document: ListDocument) -> dict[str, object]:
-    sections: dict[tuple[str, ...], None] = dict.fromkeys(document.sections)
-    for entry in document.entries:
-        sections.setdefault(entry.section, None)
-    return {
-        "fingerprint": fingerprint,
-        "entries": len({entry.id for entry in document.entries}),
-        "sections": [list(path) for path in sections if path],
-    }
-
-
-def _tokens(text: str) -> tuple:  # type: ignore[type-arg]
-    from index.analysis import query_tokens
-
-    return query_tokens(text)
-
-
-def _apply_corrections(query: str, corrections: Sequence) -> str:  # type: ignore[type-arg]
+def _apply_corrections(query: str, corrections: Sequence[Correction]) -> str:
     text = query
     for correction in corrections:
         text = re.sub(rf"(?i)\b{re.escape(correction.word)}\b", correction.replacement, text)
     return text
+
+
+def _readable_suggestion(query: str, corrections: Sequence[Correction], hits: Sequence[Hit]) -> str:
+    """The corrected query with each corrected stem shown as a word the entries use."""
+    surface: dict[str, str] = {}
+    for hit in hits:
+        for word, _ in words(f"{hit.entry.title} {hit.entry.description} {' '.join(hit.entry.section)}"):
+            surface.setdefault(stem_word(word), word)
+    readable = [replace(c, replacement=surface.get(c.replacement, c.replacement)) for c in corrections]
+    return _apply_corrections(query, readable)
+
+
+def _in_topic(entry: Entry, topic_key: str) -> bool:
+    return any(store.path_key(entry.section[: depth + 1]) == topic_key for depth in range(len(entry.section)))
 
 
 def _pages(total: int, per_page: int) -> int:
@@ -498,13 +438,3 @@ def _pages(total: int, per_page: int) -> int:
 
 def _empty(query: str, page: int, per_page: int) -> SearchResult:
     return SearchResult(query, 0, page, 1, per_page, None, False, ())
-
-
-def _want_progress(progress: bool | None) -> bool:
-    return sys.stderr.isatty() if progress is None else progress
-
-
-def _progress(done: int, total: int, *, finished: bool = False) -> None:
-    end = "\n" if finished else ""
-    sys.stderr.write(f"\rindexing {done:,}/{total:,} entries{end}")
-    sys.stderr.flush()

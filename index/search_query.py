@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-from index.analysis import QueryToken, query_tokens
+from index.analysis import QueryToken, is_han, query_tokens
 from index.search_synonyms import SynonymMap
 
 __all__ = [
@@ -37,8 +37,12 @@ _YEARS = re.compile(r"^(\d{4})?\s*(\.\.|-|–|to)?\s*(\d{4})?$")
 
 # How much a variant counts against the form the user typed.
 SYNONYM_WEIGHT = 0.9
+# A variant in the other script (English for a Chinese query, and back) still counts,
+# but entries written the way the user wrote come first.
+CROSS_SCRIPT_WEIGHT = 0.4
 LOOSE_WEIGHT = 0.6
 SUBWORD_WEIGHT = 0.4
+FORMS_TIEBREAK = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +159,12 @@ def _word_concepts(tokens: Sequence[QueryToken], synonyms: SynonymMap) -> list[C
             alternatives: list[tuple[tuple[str, ...], float, bool]] = [(typed_terms, 1.0, True)]
             if len(typed_terms) > 1 and not all(token.han for token in typed):
                 alternatives.append((typed_terms, LOOSE_WEIGHT, False))
+            typed_han = any(token.han for token in typed)
             for variant in variants:
                 if variant.terms != typed_terms:
-                    alternatives.append((variant.terms, SYNONYM_WEIGHT, True))
+                    same_script = any(is_han(term) for term in variant.terms) == typed_han
+                    weight = SYNONYM_WEIGHT if same_script else CROSS_SCRIPT_WEIGHT
+                    alternatives.append((variant.terms, weight, True))
             label = " ".join(token.word for token in typed)
             concepts.append(Concept(label, tuple(alternatives)))
             index += used
@@ -205,4 +212,4 @@ def concept_query(
             forms.append(per_field[0] if len(per_field) == 1 else wq.Or(per_field))
     if len(forms) == 1:
         return forms[0]
-    return wq.DisjunctionMax(forms, tiebreak=0.1)
+    return wq.DisjunctionMax(forms, tiebreak=FORMS_TIEBREAK)

@@ -13,16 +13,58 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from whoosh import query as wq
+from whoosh.matching import WrappingMatcher
+from whoosh.query.wrappers import WrappingQuery
 from whoosh.searching import Searcher
 
 from index.analysis import stem_word
 from index.search_query import Concept
 
-__all__ = ["Correction", "coordinate", "correct_word", "term_frequency"]
+__all__ = ["BonusQuery", "Correction", "coordinate", "correct_word", "term_frequency"]
 
 COORD_POWER = 2.0
 TEXT_FIELDS = ("title", "section", "tags", "description", "links")
-SPELL_FIELD = "spell"
+CORRECTION_FIELDS = ("title", "section", "description")
+
+
+class BonusQuery(WrappingQuery):
+    """A concept that adds a fixed bonus to every document it matches.
+
+    Whoosh then collects documents matching more of the query's concepts first, so
+    the re-ranking window below holds the all-words matches even when their plain
+    BM25F sum is modest (a section-only match of every word, say).
+    """
+
+    def __init__(self, child: wq.Query, bonus: float) -> None:
+        super().__init__(child)
+        self.bonus = bonus
+
+    def _rewrap(self, child: wq.Query) -> BonusQuery:
+        return BonusQuery(child, self.bonus)
+
+    def matcher(self, searcher: Searcher, context: object = None) -> object:
+        matcher = self.child.matcher(searcher, context)
+        if not matcher.is_active():
+            return matcher
+        return _BonusMatcher(matcher, self.bonus)
+
+
+class _BonusMatcher(WrappingMatcher):  # type: ignore[misc]
+    def __init__(self, child: object, bonus: float) -> None:
+        super().__init__(child)
+        self._bonus = bonus
+
+    def _replacement(self, newchild: object) -> _BonusMatcher:
+        return _BonusMatcher(newchild, self._bonus)
+
+    def supports_block_quality(self) -> bool:
+        return False
+
+    def max_quality(self) -> float:
+        return float(self.child.max_quality()) + self._bonus
+
+    def score(self) -> float:
+        return float(self.child.score()) + self._bonus
 
 
 def matched_docs(searcher: Searcher, q: wq.Query, docnums: Sequence[int]) -> set[int]:
@@ -74,29 +116,32 @@ class Correction:
 
 
 def correct_word(searcher: Searcher, concept: Concept) -> Correction | None:
-    """A likelier spelling of a one-word concept, when the word is unknown or very rare."""
+    """A likelier spelling of a one-word concept, when the word is unknown or very rare.
+
+    Candidates are index terms (stems) within one or two edits of the typed word's
+    stem; the closest, then the most frequent, wins. ``replacement`` is that stem; the
+    caller turns it back into a word people write.
+    """
     word = concept.word
     if not word or not word.isascii() or not word.isalpha() or len(word) < 4:
         return None
-    frequency = term_frequency(searcher, stem_word(word))
+    stemmed = stem_word(word)
+    frequency = term_frequency(searcher, stemmed)
     if frequency > 2:
         return None
     reader = searcher.reader()
-    maxdist = 1 if len(word) <= 5 else 2
-    best: tuple[int, int, str] | None = None
-    for candidate in reader.terms_within(SPELL_FIELD, word, maxdist, prefix=1):
-        if candidate == word or not candidate.isalpha():
-            continue
-        count = reader.doc_frequency(SPELL_FIELD, candidate)
-        rank = (_distance(word, candidate), -count, candidate)
-        if best is None or rank < best:
-            best = rank
-    if best is None:
+    maxdist = 1 if len(stemmed) <= 5 else 2
+    counts: dict[str, int] = {}
+    for name in CORRECTION_FIELDS:
+        for candidate in reader.terms_within(name, stemmed, maxdist, prefix=1):
+            if candidate != stemmed and candidate.isalpha():
+                counts[candidate] = counts.get(candidate, 0) + reader.doc_frequency(name, candidate)
+    if not counts:
         return None
-    count = -best[1]
-    if frequency and count < max(20, 10 * frequency):
+    best = min(counts, key=lambda candidate: (_distance(stemmed, candidate), -counts[candidate], candidate))
+    if frequency and counts[best] < max(20, 10 * frequency):
         return None
-    return Correction(word, best[2], known=frequency > 0)
+    return Correction(word, best, known=frequency > 0)
 
 
 def _distance(a: str, b: str) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterable, Sequence
@@ -22,10 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from whoosh import columns
 from whoosh import fields as wf
 from whoosh import index as windex
+from whoosh.filedb.filestore import FileStorage, RamStorage, copy_storage
 
-from index.analysis import ANALYZER_VERSION, plain_analyzer, text_analyzer
+from index.analysis import ANALYZER_VERSION, text_analyzer
 from index.model import Entry, Link, normalise_url, section_key
 
 __all__ = [
@@ -53,12 +56,11 @@ def make_schema() -> wf.Schema:
         tags=wf.TEXT(analyzer=text, phrase=True),
         description=wf.TEXT(analyzer=text, phrase=True),
         links=wf.TEXT(analyzer=text, phrase=False),
-        spell=wf.TEXT(analyzer=plain_analyzer(), phrase=False),
-        urls=wf.KEYWORD(commas=True, lowercase=False),
-        source=wf.KEYWORD(commas=True, lowercase=True, stored=True),
-        paths=wf.KEYWORD(commas=True, lowercase=False),
-        year=wf.NUMERIC(numtype=int, bits=32, signed=True),
-        order=wf.NUMERIC(numtype=int, bits=64, signed=False, sortable=True),
+        urls=wf.KEYWORD(commas=True, lowercase=False, scorable=True),
+        source=wf.KEYWORD(commas=True, lowercase=True, stored=True, scorable=True),
+        paths=wf.KEYWORD(commas=True, lowercase=False, scorable=True),
+        year=wf.NUMERIC(numtype=int, bits=32, signed=True, shift_step=0),
+        order=wf.COLUMN(columns.NumericColumn("Q")),
         blob=wf.STORED(),
     )
 
@@ -83,7 +85,7 @@ def entry_from_json(data: dict[str, Any]) -> Entry:
     )
 
 
-def _keyword(value: str) -> str:
+def keyword(value: str) -> str:
     return value.replace(",", "%2C").replace(" ", "%20")
 
 
@@ -93,20 +95,18 @@ def _unique(values: Iterable[str]) -> list[str]:
 
 def build_document(doc_id: str, occurrences: Sequence[Entry], order: int) -> dict[str, Any]:
     """The Whoosh fields of one identity, from its occurrences (first = representative)."""
-    first = occurrences[0]
     titles = _unique(entry.title for entry in occurrences)
     sections = _unique(part for entry in occurrences for part in entry.section)
     tags = _unique(tag for entry in occurrences for tag in entry.tags)
     descriptions = _unique(entry.description for entry in occurrences)
     links = [link for entry in occurrences for link in entry.links]
-    urls = _unique(
-        [normalise_url(entry.url) for entry in occurrences if entry.url]
-        + [normalise_url(link.url) for link in links]
-    )
+    primary = {entry.url for entry in occurrences}
+    # Primary links are found through the id (it is derived from them); index the rest.
+    urls = _unique(normalise_url(link.url) for link in links if link.url not in primary)
     paths = _unique(
         path_key(entry.section[: depth + 1]) for entry in occurrences for depth in range(len(entry.section))
     )
-    link_text = " ".join(_unique([link.text for link in links] + [link.url for link in links]))
+    link_text = " ".join(_unique(_link_words(links, set(titles) | set(tags))))
     year = next((entry.year for entry in occurrences if entry.year), None)
     document: dict[str, Any] = {
         "id": doc_id,
@@ -115,8 +115,7 @@ def build_document(doc_id: str, occurrences: Sequence[Entry], order: int) -> dic
         "tags": "\n".join(tags),
         "description": "\n".join(descriptions),
         "links": link_text,
-        "spell": "\n".join(titles + sections + tags),
-        "urls": ",".join(_keyword(url) for url in urls),
+        "urls": ",".join(keyword(url) for url in urls),
         "source": ",".join(_unique(entry.source for entry in occurrences)),
         "paths": ",".join(paths),
         "order": order,
@@ -125,6 +124,21 @@ def build_document(doc_id: str, occurrences: Sequence[Entry], order: int) -> dic
     if year is not None:
         document["year"] = year
     return document
+
+
+_REPO = re.compile(r"^(?:https?://)?(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org)/[^/]+/([^/?#]+)", re.I)
+
+
+def _link_words(links: Sequence[Link], known: set[str]) -> list[str]:
+    """Link texts not already in the title or tags, and repository names (``PetarV-/GAT``)."""
+    found = []
+    for link in links:
+        if link.text not in known and not link.text.startswith(("http://", "https://")):
+            found.append(link.text)
+        repo = _REPO.match(link.url)
+        if repo:
+            found.append(repo.group(1).removesuffix(".git"))
+    return found
 
 
 def occurrences_from_blob(blob: str) -> list[Entry]:
@@ -169,8 +183,18 @@ def new_generation(index_dir: Path) -> tuple[str, Path]:
     return name, path
 
 
-def create_index(path: Path) -> windex.Index:
-    return windex.create_in(str(path), make_schema())
+def create_ram_index() -> windex.Index:
+    """A fresh index in memory: a bulk build there avoids Whoosh's per-posting file checks."""
+    return RamStorage().create_index(make_schema())
+
+
+def create_file_index(path: Path) -> windex.Index:
+    return FileStorage(str(path)).create_index(make_schema())
+
+
+def save_ram_index(ix: windex.Index, path: Path) -> None:
+    """Copy a finished in-memory index into the (new, empty) generation directory."""
+    copy_storage(ix.storage, FileStorage(str(path)))
 
 
 def open_index(index_dir: Path, pointer: Pointer) -> windex.Index:
@@ -210,7 +234,7 @@ class Meta:
         return names.index(name) if name in names else len(names)
 
     @classmethod
-    def load(cls, generation_dir: Path) -> "Meta":
+    def load(cls, generation_dir: Path) -> Meta:
         try:
             data = json.loads((generation_dir / META).read_text(encoding="utf-8"))
             return cls(sources=dict(data.get("sources", {})))

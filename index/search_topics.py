@@ -31,7 +31,7 @@ class TopicNode:
     name: str
     path: tuple[str, ...]
     count: int
-    children: tuple["TopicNode", ...] = ()
+    children: tuple[TopicNode, ...] = ()
 
 
 @dataclass
@@ -39,7 +39,7 @@ class _Node:
     name: str
     path: tuple[str, ...]
     key: str
-    children: dict[str, "_Node"] = field(default_factory=dict)
+    children: dict[str, _Node] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,7 @@ class TopicTable:
         """The best section for ``name``, or None when nothing is close enough."""
         text = (name or "").strip()
         number = _NUMBER.match(text)
-        if number and not section_key(text):
+        if number and not text[number.end() :].strip():
             for candidate in self._candidates:
                 if candidate.number == number.group(1):
                     return candidate.path

@@ -198,3 +198,12 @@ async def test_hostile_input_gets_a_reply_not_a_traceback(bundled_core, hostile:
     assert text
     assert "something went wrong" not in text, text
     assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
+async def test_a_topic_picked_from_autocomplete_opens_that_exact_section(bundled_core) -> None:
+    labels = await bundled_core.complete_topic("单细")
+    assert labels and all("单细胞" in label for label in labels)
+    for label in labels[:3]:
+        reply = await ask(bundled_core, f"/topic {label}")
+        assert not reply.is_error, label
+        assert " › ".join(reply.meta["topic"]) == label.replace(" / ", " › ")

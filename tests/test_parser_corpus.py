@@ -9,7 +9,6 @@ reason is written below. Run with ``-s`` to see the per-file report.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -18,13 +17,13 @@ from markdown_it import MarkdownIt
 
 from index.model import normalise_url
 from index.parser import parse_bytes
+from tests.conftest import shared_dir
 
 
 def _corpus_dir() -> Path | None:
-    candidates = [os.environ.get("MEDBOT_SHARED", ""), str(Path(__file__).resolve().parents[2] / "shared")]
-    for base in candidates:
-        if base and (Path(base) / "corpus" / "lists").is_dir():
-            return Path(base) / "corpus" / "lists"
+    base = shared_dir()
+    if base and (base / "corpus" / "lists").is_dir():
+        return base / "corpus" / "lists"
     return None
 
 

@@ -1,0 +1,376 @@
+"""discord.py client <-> medbot core: slash commands, autocomplete, paging buttons.
+
+Thin by design: every slash command becomes the text "/name value" for ``core.handle``;
+each button carries a core payload for ``core.press``. The ``CommandTree`` is built from
+``core.commands`` in ``setup_hook`` and synced at start-up (globally, or to
+``discord.guild_ids`` for fast development sync). ``run_client`` runs it until a stop
+event; ``DiscordSender`` is the announcer's send path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord_render import clip, render
+from adapters.discord_views import BUTTON_PREFIX, NO_MENTIONS, PagerView
+from bot.app import Context
+from bot.commands import ArgSpec, CommandSpec
+from bot.config import Settings
+from bot.delivery import PermanentFailure, RetryLater
+from bot.i18n import t
+from bot.replies import Reply
+
+__all__ = ["DiscordSender", "MedBotClient", "TokenRedactor", "build_client", "context_of", "run_client"]
+
+log = logging.getLogger(__name__)
+_NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
+Runner = Callable[[discord.Interaction, str | None], Awaitable[None]]
+Coro = Coroutine[Any, Any, Any]
+
+
+def context_of(interaction: discord.Interaction) -> Context:
+    """Who asks, where: guild members need Manage Server to be admins; a DM is the user's own."""
+    in_guild = interaction.guild_id is not None
+    locale = str(getattr(interaction.locale, "value", interaction.locale) or "")
+    return Context(
+        platform="discord",
+        chat_id=str(interaction.channel_id or interaction.user.id),
+        user_id=str(interaction.user.id),
+        is_admin=(not in_guild) or interaction.permissions.manage_guild,
+        language="zh" if locale.lower().startswith("zh") else "en",
+        chat_type="guild" if in_guild else "private",
+        user_name=getattr(interaction.user, "display_name", "") or "",
+    )
+
+
+class _Translator(app_commands.Translator):
+    """Chinese descriptions for zh-CN / zh-TW clients, from the specs' ``summary_zh``."""
+
+    async def translate(self, string: app_commands.locale_str, locale: discord.Locale, context: Any) -> str | None:
+        if locale in (discord.Locale.chinese, discord.Locale.taiwan_chinese):
+            return string.extras.get("zh") or None
+        return None
+
+
+def _callback(arg: ArgSpec | None, run: Runner) -> Callable[..., Coro]:
+    """A callback whose signature is the option's type: discord.py reads it to build the option."""
+    if arg is None:
+
+        async def no_option(interaction: discord.Interaction) -> None:
+            await run(interaction, None)
+
+        return no_option
+    if arg.kind == "integer":
+        if arg.required:
+
+            async def integer(interaction: discord.Interaction, arg: app_commands.Range[int, 0, 100_000]) -> None:
+                await run(interaction, str(arg))
+
+            return integer
+
+        async def integer_opt(interaction: discord.Interaction, arg: app_commands.Range[int, 0, 100_000] | None = None) -> None:
+            await run(interaction, None if arg is None else str(arg))
+
+        return integer_opt
+    if arg.required:
+
+        async def text(interaction: discord.Interaction, arg: app_commands.Range[str, 1, 1000]) -> None:
+            await run(interaction, arg)
+
+        return text
+
+    async def text_opt(interaction: discord.Interaction, arg: app_commands.Range[str, 1, 1000] | None = None) -> None:
+        await run(interaction, arg)
+
+    return text_opt
+
+
+class MedBotClient(discord.Client):
+    """A ``discord.Client`` holding the core; its tree mirrors ``core.commands``."""
+
+    def __init__(self, core: Any, settings: Settings, *, defer_after: float = 2.0, view_timeout: float = 300.0, **options: Any) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        options.setdefault("intents", intents)
+        options.setdefault("allowed_mentions", NO_MENTIONS)
+        options.setdefault("max_ratelimit_timeout", 30.0)
+        super().__init__(**options)
+        self.core = core
+        self.settings = settings
+        self.defer_after = defer_after  # Discord allows 3 s before an interaction must be acknowledged
+        self.view_timeout = view_timeout  # below the 15 min an interaction token lives
+        self.live_views: dict[int, PagerView] = {}  # message id -> the view whose timer runs
+        self.tree = app_commands.CommandTree(self)
+        self.tree.on_error = self._tree_error  # type: ignore[method-assign]
+
+    async def setup_hook(self) -> None:
+        await self.tree.set_translator(_Translator())
+        for spec in self.core.commands:
+            if spec.hidden or not _NAME.match(spec.name):
+                continue
+            self.tree.add_command(self._slash_command(spec))
+        try:
+            if self.settings.discord.guild_ids:
+                for guild_id in self.settings.discord.guild_ids:
+                    guild = discord.Object(id=guild_id)
+                    self.tree.copy_global_to(guild=guild)
+                    synced = await self.tree.sync(guild=guild)
+                    log.info("synced %d commands to guild %s", len(synced), guild_id)
+            else:
+                synced = await self.tree.sync()
+                log.info("synced %d global commands", len(synced))
+        except discord.HTTPException as exc:  # keep serving with the commands Discord already has
+            log.error("command sync failed: %s", exc)
+
+    def _slash_command(self, spec: CommandSpec) -> app_commands.Command[Any, ..., None]:
+        async def run(interaction: discord.Interaction, value: str | None) -> None:
+            text = f"/{spec.name} {value or ''}".strip()
+            reply = await self._answer(interaction, self.core.handle(text, context_of(interaction)), update=False)
+            await self.respond(interaction, reply)
+
+        description = app_commands.locale_str(clip(spec.describe("en"), 100) or spec.name, zh=clip(spec.describe("zh"), 100))
+        command: app_commands.Command[Any, ..., None] = app_commands.Command(
+            name=spec.name, description=description, callback=_callback(spec.arg, run)
+        )
+        if spec.arg is not None:
+            arg_name = spec.arg.name.lower() if _NAME.match(spec.arg.name.lower()) else "value"
+            app_commands.rename(arg=arg_name)(command)
+            app_commands.describe(arg=clip(spec.arg.description, 100) or arg_name)(command)
+            if spec.arg.autocomplete in ("topic", "entry") and spec.arg.kind == "text":
+                command.autocomplete("arg")(self._completer(spec.arg.autocomplete))
+        if spec.admin_only:
+            command.default_permissions = discord.Permissions(manage_guild=True)
+        return command
+
+    def _completer(self, kind: str) -> Callable[[discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]]:
+        async def complete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+            try:
+                if kind == "topic":
+                    names = await asyncio.wait_for(self.core.complete_topic(current, limit=25), 2.5)
+                    # Labels show the whole path ("2. 基因 Genomics / 2.3 单细胞 Single-Cell"); /topic
+                    # resolves a section by its own name, so that is the value sent back.
+                    pairs = [(name, name.rsplit(" / ", 1)[-1]) for name in names]
+                elif current.strip():
+                    views = await asyncio.wait_for(self.core.inline_search(current, context_of(interaction), limit=25), 2.5)
+                    pairs = [(view.title, view.id) for view in views]
+                else:
+                    pairs = []
+            except Exception:  # autocomplete must answer in time; an empty list is a fine answer
+                log.exception("autocomplete failed for %r", current)
+                return []
+            choices = [app_commands.Choice(name=clip(name, 100), value=value[:100]) for name, value in pairs if name and value]
+            return choices[:25]
+
+        return complete
+
+    async def _answer(self, interaction: discord.Interaction, work: Awaitable[Reply | None], *, update: bool) -> Reply | None:
+        """The core's reply; if it is not ready within ``defer_after``, acknowledge first."""
+        task = asyncio.ensure_future(work)
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), self.defer_after)
+        except TimeoutError:
+            if update:
+                await interaction.response.defer()
+            else:
+                await interaction.response.defer(thinking=True)
+            return await task
+
+    async def respond(self, interaction: discord.Interaction, reply: Reply | None) -> None:
+        """Send ``reply`` as the interaction's answer (or its deferred original)."""
+        if reply is None:
+            reply = Reply(text=(t(context_of(interaction).lang, "see_help"),), ephemeral=True)
+        private = reply.ephemeral or reply.is_error
+        message = render(reply)
+        view = PagerView(self, reply.buttons) if reply.buttons else None
+        shown: dict[str, Any] = {"embeds": message.embeds, "allowed_mentions": NO_MENTIONS}
+        if view is not None:
+            shown["view"] = view
+        message_id: int | None
+        edit: Callable[..., Awaitable[Any]] = interaction.edit_original_response
+        if not interaction.response.is_done():
+            sent = await interaction.response.send_message(message.content or None, ephemeral=private, **shown)
+            message_id = sent.message_id if sent is not None else None
+        elif private:  # deferred in public: replace the "thinking" message by a private one
+            await interaction.delete_original_response()
+            followup = await interaction.followup.send(message.content or "…", ephemeral=True, wait=True, **shown)
+            message_id, edit = followup.id, followup.edit
+        else:
+            shown.setdefault("view", None)
+            edited = await interaction.edit_original_response(content=message.content or None, **shown)
+            message_id = edited.id
+        if view is not None:
+            view.attach(message_id, edit)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Paging clicks, for live messages and for those sent before a restart alike."""
+        data: dict[str, Any] = dict(interaction.data or {})
+        custom_id = data.get("custom_id", "")
+        if interaction.type is not discord.InteractionType.component or not str(custom_id).startswith(BUTTON_PREFIX):
+            return
+        try:
+            await self.press(interaction, str(custom_id)[len(BUTTON_PREFIX) :])
+        except Exception as exc:  # the edge of the adapter: log, apologise, keep running
+            await self.apologise(interaction, exc)
+
+    async def press(self, interaction: discord.Interaction, payload: str) -> None:
+        """A paging button: the core resolves the payload; the message is edited in place."""
+        reply = await self._answer(interaction, self.core.press(payload, context_of(interaction)), update=True)
+        assert reply is not None
+        message = render(reply)
+        if reply.is_error or reply.ephemeral:  # e.g. an expired page: tell the presser only
+            if interaction.response.is_done():
+                await interaction.followup.send(message.content or "…", embeds=message.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            else:
+                await interaction.response.send_message(
+                    message.content or None, embeds=message.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
+                )
+            return
+        view = PagerView(self, reply.buttons) if reply.buttons else None
+        shown: dict[str, Any] = {
+            "content": message.content or None,
+            "embeds": message.embeds,
+            "view": view,
+            "allowed_mentions": NO_MENTIONS,
+        }
+        if interaction.response.is_done():
+            await interaction.edit_original_response(**shown)
+        else:
+            await interaction.response.edit_message(**shown)
+        message_id = interaction.message.id if interaction.message is not None else None
+        if view is not None:
+            view.attach(message_id, interaction.edit_original_response)
+        elif message_id is not None:  # the last page has no buttons: forget the old view
+            old = self.live_views.pop(message_id, None)
+            if old is not None:
+                old.stop()
+
+    async def _tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        await self.apologise(interaction, getattr(error, "original", error))
+
+    async def apologise(self, interaction: discord.Interaction, error: BaseException) -> None:
+        """The one error handler: log the traceback, tell the user briefly and privately."""
+        log.error("interaction %s failed", interaction.id, exc_info=error)
+        text = t(context_of(interaction).lang, "apology")
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            else:
+                await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            log.warning("could not send the apology: %s", exc)
+
+
+def build_client(core: Any, settings: Settings, **options: Any) -> MedBotClient:
+    """The Discord client for ``core``; ``options`` go to ``MedBotClient`` / ``discord.Client``."""
+    return MedBotClient(core, settings, **options)
+
+
+class TokenRedactor(logging.Filter):
+    """Replaces the bot token in any log record that passes through (message and args)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.token:
+            message = record.getMessage()
+            if self.token in message:
+                record.msg, record.args = message.replace(self.token, "[REDACTED]"), None
+            if record.exc_text and self.token in record.exc_text:
+                record.exc_text = record.exc_text.replace(self.token, "[REDACTED]")
+        return True
+
+
+def install_redactor(token: str) -> TokenRedactor:
+    """Attach one redactor to the root handlers and to every discord.py logger."""
+    redactor = TokenRedactor(token)
+    names = [name for name in logging.Logger.manager.loggerDict if name.split(".")[0] in {"discord", "adapters", "aiohttp"}]
+    for logger in [logging.getLogger(), *map(logging.getLogger, names)]:
+        logger.addFilter(redactor)
+        for handler in logger.handlers:
+            handler.addFilter(redactor)
+    return redactor
+
+
+def remove_redactor(redactor: TokenRedactor) -> None:
+    for logger in [logging.getLogger(), *map(logging.getLogger, list(logging.Logger.manager.loggerDict))]:
+        if isinstance(logger, logging.Logger):
+            logger.removeFilter(redactor)
+            for handler in logger.handlers:
+                handler.removeFilter(redactor)
+
+
+async def run_client(core: Any, settings: Settings, stop: asyncio.Event, *, client: MedBotClient | None = None) -> None:
+    """Run the Discord client until ``stop`` is set, then close it and return.
+
+    Pass ``client`` (from ``build_client``) to share it with a ``DiscordSender``. Login
+    failures (a bad token) propagate as ``discord.LoginFailure`` for the service to report.
+    """
+    token = settings.discord_token
+    if not token:
+        raise ValueError("DISCORD_BOT_TOKEN is not set")
+    client = client or build_client(core, settings)
+    redactor = install_redactor(token)
+    try:
+        async with client:
+            runner = asyncio.create_task(client.start(token), name="discord-client")
+            stopper = asyncio.create_task(stop.wait(), name="discord-stop")
+            done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if runner in done:
+                stopper.cancel()
+                runner.result()  # re-raises a login or connection failure
+                return
+            await client.close()
+            try:
+                await runner
+            except asyncio.CancelledError:
+                pass
+    finally:
+        remove_redactor(redactor)
+
+
+class DiscordSender:
+    """The announcer's send path (``bot.delivery.Sender``) through a running client."""
+
+    platform = "discord"
+
+    def __init__(self, client: MedBotClient, *, ready_timeout: float = 30.0) -> None:
+        self.client = client
+        self.ready_timeout = ready_timeout
+
+    async def send_reply(self, chat_id: str, reply: Reply, *, silent: bool = False) -> None:
+        if not str(chat_id).isdigit():
+            raise PermanentFailure(f"not a Discord channel id: {chat_id!r}")
+        try:
+            await asyncio.wait_for(self.client.wait_until_ready(), self.ready_timeout)
+        except TimeoutError:
+            raise RetryLater(self.ready_timeout, "Discord client not connected yet") from None
+        message = render(reply)
+        view = PagerView(self.client, reply.buttons) if reply.buttons else None
+        try:
+            channel = self.client.get_channel(int(chat_id)) or await self.client.fetch_channel(int(chat_id))
+            if not isinstance(channel, discord.abc.Messageable):
+                raise PermanentFailure(f"channel {chat_id} cannot receive messages")
+            kwargs: dict[str, Any] = {"embeds": message.embeds, "allowed_mentions": NO_MENTIONS, "silent": silent or reply.silent}
+            if view is not None:
+                kwargs["view"] = view
+            sent = await channel.send(message.content or None, **kwargs)
+        except discord.RateLimited as exc:
+            raise RetryLater(exc.retry_after, "Discord rate limit") from exc
+        except (discord.Forbidden, discord.NotFound) as exc:
+            raise PermanentFailure(f"Discord refused channel {chat_id}: {exc.status} {exc.text}") from exc
+        except discord.HTTPException as exc:
+            if exc.status == 429 or exc.status >= 500:
+                retry_after = float(getattr(exc.response, "headers", {}).get("Retry-After", 5) or 5)
+                raise RetryLater(retry_after, f"Discord HTTP {exc.status}") from exc
+            raise PermanentFailure(f"Discord rejected the message: {exc.status} {exc.text}") from exc
+        if view is not None:
+            view.attach(sent.id, sent.edit)

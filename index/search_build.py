@@ -1,0 +1,160 @@
+"""Writing the index: full builds into a fresh generation, incremental source updates.
+
+A full build loads every source first (a parser failure aborts before anything is
+written), writes a new generation (in memory, or with two writer processes for big
+builds) and swaps it in; the old generation serves until the swap. An incremental update
+rewrites only the documents that hold an occurrence of a changed source, in one writer
+commit, then records the new fingerprints in the generation's meta.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from whoosh import query as wq
+from whoosh.index import Index
+from whoosh.searching import Searcher
+
+from index import search_store as store
+from index.model import Entry, ListDocument
+
+__all__ = ["SourceSnapshot", "apply_changes", "build_generation", "want_progress"]
+
+WRITER_TIMEOUT = 30.0
+PARALLEL_BUILD_MIN = 20_000
+
+
+@dataclass(frozen=True)
+class SourceSnapshot:
+    """A configured list as the index sees it: a name, a cheap fingerprint, a parser."""
+
+    name: str
+    fingerprint: str
+    load: Callable[[], ListDocument]
+
+
+def build_generation(index_dir: Path, sources: Sequence[SourceSnapshot], progress: bool) -> None:
+    """Build every source into a new generation and make it the served one."""
+    generation, building = store.new_generation(index_dir)
+    try:
+        documents = [(source, source.load()) for source in sources]
+        ranks = {source.name: rank for rank, (source, _) in enumerate(documents)}
+        grouped: dict[str, list[Entry]] = {}
+        for source, document in documents:
+            for entry in document.entries:
+                grouped.setdefault(entry.id, []).append(_with_source(entry, source.name))
+        _write_all(building, grouped, ranks, progress)
+        store.Meta({s.name: _meta_entry(s.fingerprint, d) for s, d in documents}).save(building)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    store.finish_generation(index_dir, generation, building)
+
+
+def _write_all(building: Path, grouped: dict[str, list[Entry]], ranks: dict[str, int], progress: bool) -> None:
+    procs = _build_procs(len(grouped))
+    ix = store.create_file_index(building) if procs > 1 else store.create_ram_index()
+    writer = ix.writer(limitmb=128, procs=procs, multisegment=True) if procs > 1 else ix.writer(limitmb=256)
+    try:
+        for number, (doc_id, occurrences) in enumerate(grouped.items(), 1):
+            writer.add_document(**store.build_document(doc_id, occurrences, _order(occurrences, ranks)))
+            if progress and number % 2000 == 0:
+                _progress(number, len(grouped))
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        ix.close()
+        raise
+    if procs == 1:
+        store.save_ram_index(ix, building)
+    ix.close()
+    if progress:
+        _progress(len(grouped), len(grouped), finished=True)
+
+
+def apply_changes(
+    ix: Index,
+    searcher: Searcher,
+    meta: store.Meta,
+    loaded: dict[str, ListDocument],
+    removed: Sequence[str],
+    names: Sequence[str],
+    fingerprints: dict[str, str],
+) -> store.Meta:
+    """Re-index the documents of changed/removed sources in one commit; the new meta."""
+    ranks = {name: rank for rank, name in enumerate(names)}
+    touched = set(loaded) | set(removed)
+    pending: dict[str, list[Entry]] = {}
+    for name in touched:
+        for docnum in searcher.docs_for_query(wq.Term("source", name.lower())):
+            fields = searcher.stored_fields(docnum)
+            pending.setdefault(fields["id"], store.occurrences_from_blob(fields["blob"]))
+    for doc_id in list(pending):
+        pending[doc_id] = [entry for entry in pending[doc_id] if entry.source not in touched]
+    for name, document in loaded.items():
+        for entry in document.entries:
+            if entry.id not in pending:
+                docnum = searcher.document_number(id=entry.id)
+                blob = searcher.stored_fields(docnum)["blob"] if docnum is not None else "[]"
+                pending[entry.id] = store.occurrences_from_blob(blob)
+            pending[entry.id].append(_with_source(entry, name))
+    writer = ix.writer(timeout=WRITER_TIMEOUT)
+    try:
+        for doc_id, occurrences in pending.items():
+            if occurrences:
+                occurrences.sort(key=lambda e: (ranks.get(e.source, len(ranks)), e.line))
+                writer.update_document(**store.build_document(doc_id, occurrences, _order(occurrences, ranks)))
+            else:
+                writer.delete_by_term("id", doc_id)
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    sources = {name: meta.sources[name] for name in names if name in meta.sources}
+    for name, document in loaded.items():
+        sources[name] = _meta_entry(fingerprints[name], document)
+    return store.Meta({name: sources[name] for name in names if name in sources})
+
+
+def _build_procs(documents: int) -> int:
+    """Two writer processes for big builds, but never fork from a worker thread."""
+    if documents < PARALLEL_BUILD_MIN or (os.cpu_count() or 1) < 2:
+        return 1
+    return 2 if threading.current_thread() is threading.main_thread() else 1
+
+
+def _with_source(entry: Entry, name: str) -> Entry:
+    return entry if entry.source == name else replace(entry, source=name)
+
+
+def _order(occurrences: Sequence[Entry], ranks: dict[str, int]) -> int:
+    first = occurrences[0]
+    return ranks.get(first.source, len(ranks)) * 10_000_000 + max(0, first.line)
+
+
+def _meta_entry(fingerprint: str, document: ListDocument) -> dict[str, object]:
+    sections: dict[tuple[str, ...], None] = dict.fromkeys(document.sections)
+    for entry in document.entries:
+        sections.setdefault(entry.section, None)
+    return {
+        "fingerprint": fingerprint,
+        "entries": len({entry.id for entry in document.entries}),
+        "sections": [list(path) for path in sections if path],
+    }
+
+
+def want_progress(progress: bool | None) -> bool:
+    """An explicit choice, or a progress bar only when stderr is a terminal."""
+    return sys.stderr.isatty() if progress is None else progress
+
+
+def _progress(done: int, total: int, *, finished: bool = False) -> None:
+    end = "\n" if finished else ""
+    sys.stderr.write(f"\rindexing {done:,}/{total:,} entries{end}")
+    sys.stderr.flush()

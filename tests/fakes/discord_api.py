@@ -1,0 +1,352 @@
+"""A fake Discord (REST API + gateway) on 127.0.0.1 for the real discord.py client.
+
+The client is pointed here by patching ``discord.http.Route.BASE`` and
+``DiscordWebSocket.DEFAULT_GATEWAY`` (see ``patch``). The gateway says HELLO, answers
+heartbeats and sends READY after IDENTIFY; tests then dispatch INTERACTION_CREATE events
+(``slash``, ``autocomplete``, ``click``) and read what the bot posted back from
+``requests``. Messages the bot creates or edits are kept so a click can target them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+import yarl
+from aiohttp import WSMsgType, web
+
+__all__ = ["FakeDiscord", "Recorded"]
+
+JSON = {"Content-Type": "application/json"}  # exactly this: discord.py ignores "; charset=utf-8"
+EVERYONE_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, use_application_commands=True).value
+TIMESTAMP = "2026-01-01T00:00:00+00:00"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One REST call the bot made."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    json: Any
+    authorization: str = ""
+
+
+@dataclass
+class _Failure:
+    method: str
+    pattern: re.Pattern[str]
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeDiscord:
+    def __init__(self) -> None:
+        self._ids = itertools.count(1_300_000_000_000_000_000)
+        self.app_id = next(self._ids)
+        self.bot_user = {
+            "id": str(self.app_id),
+            "username": "medbot",
+            "discriminator": "0",
+            "global_name": None,
+            "avatar": None,
+            "bot": True,
+        }
+        self.guild_id = next(self._ids)
+        self.channel_id = next(self._ids)
+        self.requests: list[Recorded] = []
+        self.messages: dict[int, dict[str, Any]] = {}
+        self.originals: dict[str, int] = {}  # interaction token -> message id of its response
+        self.failures: list[_Failure] = []
+        self.identified = asyncio.Event()
+        self._changed = asyncio.Condition()
+        self._sockets: list[web.WebSocketResponse] = []
+        self._sequence = 0
+        self._runner: web.AppRunner | None = None
+        self.base = ""
+
+    # ---------------------------------------------------------------- lifecycle
+    async def start(self) -> FakeDiscord:
+        app = web.Application()
+        app.router.add_get("/", self._gateway)
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base = f"http://127.0.0.1:{port}"
+        return self
+
+    async def close(self) -> None:
+        for ws in self._sockets:
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def patch(self, monkeypatch: Any) -> None:
+        """Point discord.py's REST routes and gateway at this server."""
+        monkeypatch.setattr(discord.http.Route, "BASE", f"{self.base}/api/v10")
+        monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(f"ws://127.0.0.1:{self.base.rsplit(':', 1)[1]}/"))
+
+    def fail(self, method: str, path_regex: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        """Answer the next matching request with an error (once)."""
+        self.failures.append(_Failure(method, re.compile(path_regex), status, body, headers or {}))
+
+    # ---------------------------------------------------------------- gateway
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}})
+        async for frame in ws:
+            if frame.type != WSMsgType.TEXT:
+                continue
+            message = json.loads(frame.data)
+            if message["op"] == 1:
+                await ws.send_json({"op": 11})
+            elif message["op"] == 2:
+                ready = {
+                    "v": 10,
+                    "user": self.bot_user,
+                    "guilds": [],
+                    "session_id": "fake-session",
+                    "resume_gateway_url": f"ws://{request.host}/",
+                    "application": {"id": str(self.app_id), "flags": 0},
+                    "shard": [0, 1],
+                }
+                await self._send(ws, "READY", ready)
+                self.identified.set()
+        return ws
+
+    async def _send(self, ws: web.WebSocketResponse, event: str, data: dict[str, Any]) -> None:
+        self._sequence += 1
+        await ws.send_json({"op": 0, "t": event, "s": self._sequence, "d": data})
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        await asyncio.wait_for(self.identified.wait(), 10)
+        await self._send(self._sockets[-1], event, data)
+
+    # ---------------------------------------------------------------- interactions
+    def _user(self, user_id: int, name: str) -> dict[str, Any]:
+        return {"id": str(user_id), "username": name, "discriminator": "0", "global_name": name, "avatar": None}
+
+    def _text_channel(self, channel_id: int) -> dict[str, Any]:
+        return {
+            "id": str(channel_id),
+            "type": 0,
+            "guild_id": str(self.guild_id),
+            "name": "papers",
+            "position": 0,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "parent_id": None,
+        }
+
+    def _interaction(
+        self, kind: int, data: dict[str, Any], *, locale: str, manage_guild: bool, dm: bool, message: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        interaction_id = next(self._ids)
+        user = self._user(4242, "alice")
+        payload: dict[str, Any] = {
+            "id": str(interaction_id),
+            "application_id": str(self.app_id),
+            "type": kind,
+            "token": f"itoken-{interaction_id}",
+            "version": 1,
+            "attachment_size_limit": 8 * 1024 * 1024,
+            "locale": locale,
+            "data": data,
+            "app_permissions": str(discord.Permissions.all().value),
+        }
+        if dm:
+            payload["user"] = user
+            payload["channel"] = {"id": str(self.channel_id + 1), "type": 1, "recipients": [user]}
+            payload["channel_id"] = str(self.channel_id + 1)
+            payload["context"] = 1
+        else:
+            permissions = EVERYONE_PERMISSIONS | (discord.Permissions(manage_guild=True).value if manage_guild else 0)
+            payload.update(
+                guild_id=str(self.guild_id),
+                guild_locale="en-US",
+                channel_id=str(self.channel_id),
+                channel=self._text_channel(self.channel_id),
+                member={
+                    "user": user,
+                    "roles": [],
+                    "joined_at": TIMESTAMP,
+                    "deaf": False,
+                    "mute": False,
+                    "flags": 0,
+                    "permissions": str(permissions),
+                },
+                context=0,
+            )
+        if message is not None:
+            payload["message"] = message
+        return payload
+
+    async def slash(
+        self, name: str, *, locale: str = "en-US", manage_guild: bool = False, dm: bool = False, guild_command: bool = False, **options: Any
+    ) -> dict[str, Any]:
+        """A member runs ``/name option:value``; returns the interaction payload sent."""
+        data: dict[str, Any] = {"id": str(next(self._ids)), "name": name, "type": 1}
+        if options:
+            data["options"] = [{"name": key, "type": 4 if isinstance(value, int) else 3, "value": value} for key, value in options.items()]
+        if guild_command:
+            data["guild_id"] = str(self.guild_id)
+        payload = self._interaction(2, data, locale=locale, manage_guild=manage_guild, dm=dm, message=None)
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return payload
+
+    async def autocomplete(self, name: str, option: str, value: str, *, guild_command: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": str(next(self._ids)),
+            "name": name,
+            "type": 1,
+            "options": [{"name": option, "type": 3, "value": value, "focused": True}],
+        }
+        if guild_command:
+            data["guild_id"] = str(self.guild_id)
+        payload = self._interaction(4, data, locale="en-US", manage_guild=False, dm=False, message=None)
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return payload
+
+    async def click(self, message_id: int, label: str) -> dict[str, Any]:
+        """A member clicks the button labelled ``label`` under a message the bot posted."""
+        message = self.messages[message_id]
+        buttons = [child for row in message.get("components", []) for child in row.get("components", [])]
+        button = next(b for b in buttons if b.get("label") == label)
+        data = {"custom_id": button["custom_id"], "component_type": 2}
+        payload = self._interaction(3, data, locale="en-US", manage_guild=False, dm=False, message=message)
+        self.originals[payload["token"]] = message_id  # a component's "original" is its message
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return payload
+
+    async def wait_for(self, predicate: Callable[[Recorded], bool], timeout: float = 15.0) -> Recorded:
+        """The first recorded request matching ``predicate`` (waiting for it if needed)."""
+
+        def found() -> Recorded | None:
+            return next((r for r in self.requests if predicate(r)), None)
+
+        async def wait() -> Recorded:
+            async with self._changed:
+                await self._changed.wait_for(lambda: found() is not None)
+            result = found()
+            assert result is not None
+            return result
+
+        return await asyncio.wait_for(wait(), timeout)
+
+    def callbacks_for(self, interaction: dict[str, Any]) -> Callable[[Recorded], bool]:
+        return lambda r: r.method == "POST" and r.path.endswith(f"/interactions/{interaction['id']}/{interaction['token']}/callback")
+
+    # ---------------------------------------------------------------- REST
+    def _message(self, body: dict[str, Any], channel_id: int, message_id: int | None = None) -> dict[str, Any]:
+        message_id = message_id or next(self._ids)
+        stored = self.messages.get(message_id, {})
+        message = {
+            "id": str(message_id),
+            "channel_id": str(channel_id),
+            "author": self.bot_user,
+            "content": body.get("content", stored.get("content")) or "",
+            "timestamp": TIMESTAMP,
+            "edited_timestamp": TIMESTAMP if stored else None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": body["embeds"] if "embeds" in body else stored.get("embeds", []),
+            "components": body["components"] if "components" in body else stored.get("components", []),
+            "pinned": False,
+            "type": 0,
+            "flags": int(body.get("flags") or stored.get("flags") or 0),
+        }
+        self.messages[message_id] = message
+        return message
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["tail"]
+        body = await request.json() if request.can_read_body else None
+        self.requests.append(Recorded(request.method, path, dict(request.query), body, request.headers.get("Authorization", "")))
+        async with self._changed:
+            self._changed.notify_all()
+        for failure in self.failures:
+            if failure.method == request.method and failure.pattern.search(path):
+                self.failures.remove(failure)
+                return web.Response(status=failure.status, body=json.dumps(failure.body).encode(), headers={**JSON, **failure.headers})
+        result = self._route(request.method, path, body or {})
+        if result is None:
+            return web.Response(status=204)
+        return web.Response(status=200, body=json.dumps(result).encode(), headers=JSON)
+
+    def _route(self, method: str, path: str, body: dict[str, Any]) -> Any:
+        parts = path.strip("/").split("/")
+        if path == "/users/@me":
+            return self.bot_user
+        if path == "/oauth2/applications/@me":
+            return {
+                "id": str(self.app_id),
+                "name": "medbot",
+                "description": "",
+                "icon": None,
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "owner": self._user(1, "owner"),
+            }
+        if parts[0] == "applications" and parts[-1] == "commands" and method == "PUT":
+            return [{**command, "id": str(next(self._ids)), "application_id": str(self.app_id), "version": "1"} for command in body]
+        if parts[0] == "interactions" and parts[-1] == "callback":
+            return self._callback(parts[1], parts[2], body)
+        if parts[0] == "webhooks":
+            token = parts[2]
+            if len(parts) == 3:  # a follow-up message
+                return self._message(body.get("data", body), self.channel_id)
+            original = self.originals.get(token)
+            if method == "DELETE":
+                self.messages.pop(original or 0, None)
+                return None
+            if original is None:
+                original = next(self._ids)
+                self.originals[token] = original
+            return self._message(body, self.channel_id, original)
+        if parts[0] == "channels" and len(parts) == 2 and method == "GET":
+            return self._text_channel(int(parts[1]))
+        if parts[0] == "channels" and parts[-1] == "messages" and method == "POST":
+            return self._message(body, int(parts[1]))
+        if parts[0] == "channels" and parts[-2] == "messages" and method == "PATCH":
+            return self._message(body, int(parts[1]), int(parts[-1]))
+        raise web.HTTPBadRequest(text=json.dumps({"message": f"fake Discord has no route {method} {path}", "code": 0}), headers=JSON)
+
+    def _callback(self, interaction_id: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        kind = body["type"]
+        data = body.get("data") or {}
+        resource: dict[str, Any] = {"type": kind}
+        flags = int(data.get("flags") or 0)
+        if kind in (4, 5):  # a new message (or its "thinking" placeholder)
+            message = self._message(data, self.channel_id)
+            self.originals[token] = int(message["id"])
+            resource["message"] = message
+        elif kind == 7:  # update the message the clicked component sits on
+            resource["message"] = self._message(data, self.channel_id, self.originals[token])
+        return {
+            "interaction": {
+                "id": interaction_id,
+                "type": 2,
+                "response_message_id": self.originals.get(token),
+                "response_message_loading": kind == 5,
+                "response_message_ephemeral": bool(flags & 64),
+            },
+            "resource": resource,
+        }

@@ -1,0 +1,48 @@
+"""The real core seen through a spy: records what the adapter asked, and can misbehave.
+
+Adapters must survive a core that is slow or raises; the real core does neither on
+purpose, so tests inject exactly that at the seam (``handle``) and nothing deeper.
+Everything else is delegated to the real ``MedBot``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bot.app import Context
+from bot.replies import Reply
+
+
+class SpyCore:
+    def __init__(self, core: Any) -> None:
+        self.core = core
+        self.seen: list[tuple[str, Context]] = []
+        self.fail_on: set[str] = set()  # texts whose handling raises (a bug in the core)
+        self.gate: asyncio.Event | None = None  # when set, handle waits for it (a slow core)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.core, name)
+
+    async def handle(self, text: str, ctx: Context) -> Reply | None:
+        self.seen.append((text, ctx))
+        if text in self.fail_on:
+            raise RuntimeError("the index exploded")
+        if self.gate is not None:
+            await self.gate.wait()
+        return await self.core.handle(text, ctx)
+
+    async def press(self, payload: str, ctx: Context) -> Reply:
+        if self.gate is not None:
+            await self.gate.wait()
+        return await self.core.press(payload, ctx)
+
+
+def core_for_list(directory: Any, markdown: str) -> Any:
+    """A real core serving one lab list written to ``directory`` (its own index and state)."""
+    from bot.core import MedBot
+
+    (directory / "lab.md").write_text(markdown, encoding="utf-8")
+    config = directory / "medbot.yaml"
+    config.write_text("sources:\n  - name: lab-list\n    path: lab.md\n", encoding="utf-8")
+    return MedBot.load(config_path=config, data_dir=directory / "data")
