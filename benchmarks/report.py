@@ -113,6 +113,11 @@ def format_table(figures: dict[str, Any]) -> str:
         ("python interpreter start", lookup(figures, "cold_start.python_startup_s"), "s"),
         ("diff of a 5,000-entry list", lookup(figures, "diff.diff_s"), "s"),
         ("watcher poll of all sources", lookup(figures, "poll.poll_s"), "s"),
+        ("watcher first poll (baselines)", lookup(figures, "poll.first_poll_s"), "s"),
+        ("peak RSS, build process", figures.get("peak_rss_build_mb"), "MB"),
+        ("peak RSS, build's writer child", figures.get("peak_rss_build_child_mb"), "MB"),
+        ("peak RSS, query process", figures.get("peak_rss_query_mb"), "MB"),
+        ("peak RSS, cold `medbot search`", figures.get("peak_rss_cold_start_mb"), "MB"),
     ]
     out += ["", "other figures:"]
     out += [f"  {label:34} {_fmt(value, 4):>10} {unit}" for label, value, unit in other]
@@ -147,6 +152,9 @@ def draw_chart(samples_ms: dict[str, list[float]], path: Path) -> str | None:
     axis.set_xscale("log")
     axis.set_xlabel("latency per query, ms (log scale)")
     axis.set_ylabel("queries answered within, %")
+    for limit, label in ((5, "p50 target"), (25, "p99 target")):
+        axis.axvline(limit, color="black", linewidth=0.7, linestyle="--")
+        axis.text(limit * 1.08, 3, label, fontsize=7, rotation=90)
     axis.axhline(99, color="grey", linewidth=0.6, linestyle=":")
     axis.axhline(50, color="grey", linewidth=0.6, linestyle=":")
     axis.set_title("medbot bench: query latency per engine (same queries, same run)")

@@ -113,6 +113,7 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
         for key in ("search", "handle", "relevance", "slowest_queries"):
             figures[key] = served.get(key)
         figures["peak_rss_build_mb"] = build.get("peak_rss_build_mb")
+        figures["peak_rss_build_child_mb"] = build.get("peak_rss_build_child_mb")
         figures["peak_rss_query_mb"] = served.get("peak_rss_query_mb")
         figures["peak_rss_cold_start_mb"] = figures["cold_start"]["peak_rss_mb"]
         figures["peak_rss_mb"] = max(figures["peak_rss_build_mb"] or 0, figures["peak_rss_query_mb"] or 0)
@@ -142,7 +143,8 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
         "baseline build_s = the same parse_s + the engine's own index time; medbot's build_s is a full "
         "sync(rebuild=True), which parses every list itself",
         "peak RSS is per child process: the build (full build plus the incremental syncs) and the query "
-        "phase (index open, the query set through search and core.handle) are measured separately",
+        "phase (index open, the query set through search and core.handle) are measured separately; "
+        "peak_rss_build_child_mb is the largest child of the build (Whoosh's writer processes)",
     ]
     figures["phase_wall_s"] = wall
     figures["chart"] = draw_chart(samples, out_dir / "latency.png") if out_dir else None

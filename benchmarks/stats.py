@@ -41,9 +41,9 @@ def latency_summary(samples_s: Sequence[float]) -> dict[str, float | int]:
     }
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident set size so far, in MiB."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def peak_rss_mb(children: bool = False) -> float:
+    """This process's peak resident set size so far, in MiB (or its largest child's)."""
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF).ru_maxrss
     # Linux reports KiB, macOS bytes.
     return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 

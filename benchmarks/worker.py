@@ -59,6 +59,7 @@ def medbot_build(args: dict[str, Any]) -> dict[str, Any]:
         path.write_text(path.read_text(encoding="utf-8") + "\n" + extra + "\n", encoding="utf-8")
         figures[key] = round(timed(lambda: core.sync(progress=False)), 4)
     figures["peak_rss_build_mb"] = peak_rss_mb()
+    figures["peak_rss_build_child_mb"] = peak_rss_mb(children=True)  # a writer process, if the build forks one
     core.close()
     return figures
 
