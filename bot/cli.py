@@ -423,26 +423,20 @@ def _cmd_sources(args: argparse.Namespace) -> int:
 def _cmd_watch(args: argparse.Namespace) -> int:
     import asyncio
 
-    try:
-        from bot.watcher import watch_main
-    except ImportError:
-        raise UsageError("medbot: the watcher is not available in this build") from None
+    from bot.watcher import watch_main
+
     return int(asyncio.run(watch_main(_settings(args), once=args.once)) or 0)
 
 
 def _cmd_feed(args: argparse.Namespace) -> int:
-    try:
-        from bot.feed import feed_main
-    except ImportError:
-        raise UsageError("medbot: the feed is not available in this build") from None
+    from bot.feed import feed_main
+
     return int(feed_main(_settings(args), args.output) or 0)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    try:
-        from bot.service import serve
-    except ImportError:
-        raise UsageError("medbot: serving chats is not available in this build") from None
+    from bot.service import serve
+
     return int(serve(args.config, args.data_dir) or 0)
 
 

@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from bot import handlers, subscriptions  # noqa: F401  (register the commands)
 from bot.commands import REGISTRY, CommandSpec, clean_text, parse_command
@@ -24,6 +24,7 @@ from bot.i18n import t
 from bot.paging import PageTokens, decode
 from bot.replies import EntryView, Reply, UserError
 from bot.sources import source_snapshots
+from bot.store import Store
 from index.search import SearchIndex, SyncReport
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ MAX_MESSAGE_CHARS = 4096
 class MedBot:
     """The core. See bot/app.py for the contract adapters rely on."""
 
-    def __init__(self, settings: Settings, index: SearchIndex, store: Any | None = None) -> None:
+    def __init__(self, settings: Settings, index: SearchIndex, store: Store | None = None) -> None:
         self.settings = settings
         self.index = index
         self.store = store
@@ -161,10 +162,6 @@ class MedBot:
         return Reply(text=(" ".join(lines),), is_error=True, ephemeral=True, language=ctx.lang)
 
 
-def open_store(path: Path) -> Any | None:
-    """The watcher's state store, when that part of medbot is installed."""
-    try:
-        from bot.store import Store
-    except ImportError:
-        return None
+def open_store(path: Path) -> Store:
+    """The state store (subscriptions, the new-entry log, the outbox, snapshots)."""
     return Store(path)

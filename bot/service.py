@@ -2,9 +2,7 @@
 
 This is a composition root (like ``bot/cli.py``): it is allowed to import adapters, and
 does so lazily, only for the platforms whose token is set, so a Telegram-only
-deployment never imports discord.py. Parts still being built elsewhere (the Discord
-adapter, the watcher) are looked up by module and function name and skipped, with a
-log line, while they do not exist. Ctrl-C and SIGTERM set one ``stop`` event; shutdown
+deployment never imports discord.py. Ctrl-C and SIGTERM set one ``stop`` event; shutdown
 then runs in order: the tasks that watch ``stop`` wind down, then Telegram stops polling,
 finishes its handlers and closes its HTTP clients.
 """
@@ -12,13 +10,10 @@ finishes its handlers and closes its HTTP clients.
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 import inspect
 import logging
 import signal
 import sys
-from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
@@ -62,14 +57,6 @@ def serve(config_path: str | None, data_dir: str | None) -> int:
         return 130
 
 
-def _optional(module_name: str, attribute: str) -> Callable[..., Any] | None:
-    """``module.attribute`` if that module exists in this build, else None (not landed yet)."""
-    if importlib.util.find_spec(module_name) is None:
-        return None
-    function = getattr(importlib.import_module(module_name), attribute, None)
-    return function if callable(function) else None
-
-
 async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Start every configured part, wait for ``stop`` (or a part failing), shut down in order."""
     stop = stop or asyncio.Event()
@@ -84,24 +71,21 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
     telegram_app: Any = None
     exit_code = 0
     try:
-        # Import the optional parts first: their modules register commands (/subscribe)
-        # that the Telegram menu and handlers must include.
-        run_watcher = _optional("bot.watcher", "run_watcher")
-        run_client = _optional("adapters.discord_bot", "run_client") if settings.discord_token else None
+        from bot.watcher import run_watcher
+
         if settings.telegram_token:
             from adapters.telegram_bot import TelegramSender, build_application, start_application
 
             telegram_app = build_application(core, settings)
             await start_application(telegram_app, settings)
             senders["telegram"] = TelegramSender(telegram_app.bot)
-        if settings.discord_token and run_client is None:
-            log.warning("DISCORD_BOT_TOKEN is set but this build has no Discord adapter yet")
-        elif run_client is not None:
-            tasks["discord"] = asyncio.create_task(_discord(core, settings, stop, run_client, senders), name="discord")
-        if run_watcher is None:
-            log.info("no watcher in this build: announcements are off")
-        else:
-            tasks["watcher"] = asyncio.create_task(run_watcher(core, settings, senders, stop), name="watcher")
+        if settings.discord_token:
+            from adapters.discord_bot import DiscordSender, build_client, run_client
+
+            client = build_client(core, settings)
+            senders["discord"] = DiscordSender(client)
+            tasks["discord"] = asyncio.create_task(run_client(core, settings, stop, client=client), name="discord")
+        tasks["watcher"] = asyncio.create_task(run_watcher(core, settings, senders, stop), name="watcher")
         log.info("medbot is serving (%s); stop with Ctrl-C or SIGTERM", ", ".join(["telegram"] * bool(telegram_app) + list(tasks)))
         exit_code = await _wait(stop, tasks)
     except Exception as exc:  # a rejected token, an unreachable API: one line, details at -vv
@@ -121,18 +105,6 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
             loop.remove_signal_handler(signum)
     log.info("medbot stopped")
     return exit_code
-
-
-def _discord(core: MedBot, settings: Settings, stop: asyncio.Event, run_client: Callable[..., Any],
-             senders: dict[str, Sender]) -> Any:
-    """The Discord client's run coroutine; its ``DiscordSender`` joins ``senders`` when offered."""
-    build_client = _optional("adapters.discord_bot", "build_client")
-    sender_class = _optional("adapters.discord_bot", "DiscordSender")
-    if build_client is None or sender_class is None:
-        return run_client(core, settings, stop)
-    client = build_client(core, settings)
-    senders["discord"] = sender_class(client)
-    return run_client(core, settings, stop, client=client)
 
 
 async def _wait(stop: asyncio.Event, tasks: dict[str, asyncio.Task[None]]) -> int:

@@ -17,12 +17,25 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from index.model import Entry, Link
+from bot.store_records import (
+    MIGRATIONS,
+    Alert,
+    LoggedEntry,
+    OutboxItem,
+    SourceState,
+    Subscription,
+    Version,
+    entry_from_json,
+    iso,
+    logged_from_row,
+    state_from_row,
+    subscription_from_row,
+    utcnow,
+)
+from index.model import Entry
 
 __all__ = [
     "Alert",
@@ -35,163 +48,6 @@ __all__ = [
     "entry_from_json",
     "utcnow",
 ]
-
-MIGRATIONS: tuple[str, ...] = (
-    # version 1
-    """
-    CREATE TABLE source_state (
-        name TEXT PRIMARY KEY,
-        etag TEXT, last_modified TEXT, mtime REAL, content_hash TEXT,
-        snapshot TEXT, entries INTEGER NOT NULL DEFAULT 0,
-        last_poll TEXT, last_change TEXT,
-        failures INTEGER NOT NULL DEFAULT 0, last_error TEXT, next_poll TEXT,
-        alerted INTEGER NOT NULL DEFAULT 0,
-        pending_hash TEXT, pending_text TEXT, pending_etag TEXT, pending_last_modified TEXT,
-        pending_since TEXT, pending_reason TEXT
-    );
-    CREATE TABLE seen (key TEXT PRIMARY KEY, first_seen TEXT NOT NULL, source TEXT NOT NULL);
-    CREATE TABLE polls (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL);
-    CREATE TABLE entry_log (
-        key TEXT PRIMARY KEY, entry_id TEXT NOT NULL, entry_json TEXT NOT NULL,
-        sources TEXT NOT NULL, section TEXT NOT NULL, first_seen TEXT NOT NULL,
-        revision TEXT, poll_id INTEGER NOT NULL
-    );
-    CREATE INDEX entry_log_first_seen ON entry_log (first_seen);
-    CREATE TABLE subscriptions (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, platform TEXT NOT NULL, chat TEXT NOT NULL,
-        filter TEXT NOT NULL DEFAULT '', created_by TEXT NOT NULL DEFAULT '',
-        created_at TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1, disabled_reason TEXT
-    );
-    CREATE INDEX subscriptions_chat ON subscriptions (platform, chat);
-    CREATE TABLE outbox (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, subscription_id INTEGER NOT NULL,
-        platform TEXT NOT NULL, chat TEXT NOT NULL, entry_key TEXT NOT NULL,
-        poll_id INTEGER NOT NULL, digest INTEGER NOT NULL DEFAULT 0,
-        state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
-        next_try TEXT NOT NULL, last_error TEXT, sent_at TEXT,
-        UNIQUE (platform, chat, entry_key)
-    );
-    CREATE INDEX outbox_state ON outbox (state, next_try);
-    CREATE TABLE alerts (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, platform TEXT NOT NULL, chat TEXT NOT NULL,
-        text TEXT NOT NULL, created_at TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',
-        attempts INTEGER NOT NULL DEFAULT 0, next_try TEXT NOT NULL, last_error TEXT
-    );
-    """,
-)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _when(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-@dataclass(frozen=True, slots=True)
-class SourceState:
-    """What the watcher knows of one list (``medbot sources`` shows it)."""
-
-    name: str
-    entries: int = 0
-    last_poll: datetime | None = None
-    last_change: datetime | None = None
-    failures: int = 0
-    content_hash: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    mtime: float | None = None
-    last_error: str | None = None
-    next_poll: datetime | None = None
-    alerted: bool = False
-    pending_hash: str | None = None
-    pending_etag: str | None = None
-    pending_last_modified: str | None = None
-    pending_since: datetime | None = None
-    pending_reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LoggedEntry:
-    """An entry the watcher found new, with every list it was added to."""
-
-    entry: Entry
-    sources: tuple[str, ...]
-    first_seen: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    id: int
-    platform: str
-    chat: str
-    filter: str
-    created_by: str
-    created_at: datetime
-    active: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
-    """One entry due to one chat (at most one row per chat and entry)."""
-
-    id: int
-    subscription_id: int
-    platform: str
-    chat: str
-    poll_id: int
-    digest: bool
-    attempts: int
-    logged: LoggedEntry
-
-
-@dataclass(frozen=True, slots=True)
-class Alert:
-    id: int
-    platform: str
-    chat: str
-    text: str
-    attempts: int
-
-
-@dataclass(frozen=True, slots=True)
-class Version:
-    """A version of a list the watcher accepts as its new good snapshot."""
-
-    text: str
-    content_hash: str
-    entries: Sequence[Entry]
-    etag: str | None = None
-    last_modified: str | None = None
-    mtime: float | None = None
-    revision: str | None = None
-
-
-def entry_from_json(data: dict[str, Any]) -> Entry:
-    """The inverse of ``Entry.to_json`` (the log keeps entries as JSON)."""
-    year = data.get("year")
-    return Entry(
-        id=str(data["id"]),
-        title=str(data.get("title") or ""),
-        url=str(data["url"]) if data.get("url") else None,
-        links=tuple(Link(str(link["text"]), str(link["url"])) for link in data.get("links") or ()),
-        description=str(data.get("description") or ""),
-        section=tuple(str(s) for s in data.get("section") or ()),
-        tags=tuple(str(t) for t in data.get("tags") or ()),
-        year=year if isinstance(year, int) else None,
-        source=str(data.get("source") or ""),
-        line=int(data.get("line") or 0),
-    )
-
 
 Matcher = Callable[[str, Entry], bool]
 """``match(filter, entry)``: does a subscription's filter want this entry?"""
@@ -253,11 +109,11 @@ class Store:
     # --- sources --------------------------------------------------------------------
 
     def source_states(self) -> dict[str, SourceState]:
-        return {row["name"]: _state(row) for row in self._query("SELECT * FROM source_state ORDER BY name")}
+        return {row["name"]: state_from_row(row) for row in self._query("SELECT * FROM source_state ORDER BY name")}
 
     def source_state(self, name: str) -> SourceState | None:
         rows = self._query("SELECT * FROM source_state WHERE name = ?", (name,))
-        return _state(rows[0]) if rows else None
+        return state_from_row(rows[0]) if rows else None
 
     def snapshot(self, name: str) -> str | None:
         """The last good text of a source (what the index should hold), if any."""
@@ -281,7 +137,7 @@ class Store:
                 "UPDATE source_state SET last_poll = ?, failures = 0, last_error = NULL, next_poll = NULL,"
                 " etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), mtime = COALESCE(?, mtime)"
                 " WHERE name = ?",
-                (_iso(now), etag, last_modified, mtime, name),
+                (iso(now), etag, last_modified, mtime, name),
             )
         return self._must_state(name)
 
@@ -291,7 +147,7 @@ class Store:
             self._ensure_source(db, name)
             db.execute(
                 "UPDATE source_state SET last_poll = ?, failures = failures + 1, last_error = ?, next_poll = ? WHERE name = ?",
-                (_iso(now), error[:500], _iso(next_poll), name),
+                (iso(now), error[:500], iso(next_poll), name),
             )
         return self._must_state(name)
 
@@ -309,7 +165,7 @@ class Store:
                 "UPDATE source_state SET pending_hash = ?, pending_text = ?, pending_etag = ?, pending_last_modified = ?,"
                 " pending_since = ?, pending_reason = ?, last_poll = ?, failures = 0, last_error = NULL, next_poll = NULL"
                 " WHERE name = ?",
-                (content_hash, text, etag, last_modified, _iso(now), reason, _iso(now), name),
+                (content_hash, text, etag, last_modified, iso(now), reason, iso(now), name),
             )
 
     def clear_pending(self, name: str) -> None:
@@ -329,7 +185,7 @@ class Store:
 
     def begin_poll(self, now: datetime) -> int:
         with self._tx() as db:
-            cursor = db.execute("INSERT INTO polls (started_at) VALUES (?)", (_iso(now),))
+            cursor = db.execute("INSERT INTO polls (started_at) VALUES (?)", (iso(now),))
             return int(cursor.lastrowid or 0)
 
     def accept_version(
@@ -369,21 +225,21 @@ class Store:
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         entry.key, entry.id, json.dumps(entry.to_json(), ensure_ascii=False), json.dumps([name]),
-                        json.dumps(list(entry.section), ensure_ascii=False), _iso(now), version.revision, poll_id,
+                        json.dumps(list(entry.section), ensure_ascii=False), iso(now), version.revision, poll_id,
                     ),
                 )
                 new_entries.append(entry)
             db.executemany(
                 "INSERT OR IGNORE INTO seen (key, first_seen, source) VALUES (?, ?, ?)",
-                [(entry.key, _iso(now), name) for entry in version.entries],
+                [(entry.key, iso(now), name) for entry in version.entries],
             )
             if new_entries and match is not None:
-                subscriptions = [_subscription(r) for r in db.execute("SELECT * FROM subscriptions WHERE active = 1 ORDER BY id")]
+                subscriptions = [subscription_from_row(r) for r in db.execute("SELECT * FROM subscriptions WHERE active = 1 ORDER BY id")]
                 rows = []
                 for entry in new_entries:
                     for sub in subscriptions:
                         if match(sub.filter, entry):
-                            rows.append((sub.id, sub.platform, sub.chat, entry.key, poll_id, int(digest), _iso(now)))
+                            rows.append((sub.id, sub.platform, sub.chat, entry.key, poll_id, int(digest), iso(now)))
                 db.executemany(
                     "INSERT OR IGNORE INTO outbox (subscription_id, platform, chat, entry_key, poll_id, digest, next_try)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -396,7 +252,7 @@ class Store:
                 " pending_since = NULL, pending_reason = NULL WHERE name = ?",
                 (
                     version.text, version.content_hash, len(version.entries), version.etag, version.last_modified,
-                    version.mtime, _iso(now), _iso(now), name,
+                    version.mtime, iso(now), iso(now), name,
                 ),
             )
         return new_entries
@@ -407,9 +263,9 @@ class Store:
         """Entries the watcher found new, newest first (``/new``, ``medbot new``, the feed)."""
         rows = self._query(
             "SELECT * FROM entry_log WHERE first_seen >= ? ORDER BY first_seen DESC, rowid ASC LIMIT ?",
-            (_iso(since) or "", max(0, int(limit))),
+            (iso(since) or "", max(0, int(limit))),
         )
-        return [_logged(row) for row in rows]
+        return [logged_from_row(row) for row in rows]
 
     # --- subscriptions ------------------------------------------------------------------
 
@@ -423,12 +279,12 @@ class Store:
                 (platform, chat, filter),
             ).fetchone()
             if row is not None:
-                return _subscription(row)
+                return subscription_from_row(row)
             cursor = db.execute(
                 "INSERT INTO subscriptions (platform, chat, filter, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
-                (platform, chat, filter, created_by, _iso(now or utcnow())),
+                (platform, chat, filter, created_by, iso(now or utcnow())),
             )
-            return _subscription(db.execute("SELECT * FROM subscriptions WHERE id = ?", (cursor.lastrowid,)).fetchone())
+            return subscription_from_row(db.execute("SELECT * FROM subscriptions WHERE id = ?", (cursor.lastrowid,)).fetchone())
 
     def remove_subscription(self, subscription_id: int, platform: str, chat: str) -> bool:
         """Deactivate one of this chat's subscriptions (and drop what it still had queued)."""
@@ -448,7 +304,7 @@ class Store:
             sql, params = sql + " AND platform = ?", [*params, platform]
         if chat is not None:
             sql, params = sql + " AND chat = ?", [*params, chat]
-        return [_subscription(row) for row in self._query(sql + " ORDER BY id", params)]
+        return [subscription_from_row(row) for row in self._query(sql + " ORDER BY id", params)]
 
     def disable_chat(self, platform: str, chat: str, reason: str) -> int:
         """The platform refused this chat for good: stop every subscription and queued row."""
@@ -477,7 +333,7 @@ class Store:
             for platform, chat, filter_text in wanted - set(current):
                 db.execute(
                     "INSERT INTO subscriptions (platform, chat, filter, created_by, created_at) VALUES (?, ?, ?, 'config', ?)",
-                    (platform, chat, filter_text, _iso(utcnow())),
+                    (platform, chat, filter_text, iso(utcnow())),
                 )
 
     # --- outbox ---------------------------------------------------------------------------
@@ -493,13 +349,13 @@ class Store:
         rows = self._query(
             "SELECT o.*, l.entry_json, l.sources, l.first_seen FROM outbox o JOIN entry_log l ON l.key = o.entry_key"
             " WHERE o.state = 'pending' AND o.next_try <= ? ORDER BY o.poll_id, o.platform, o.chat, o.id",
-            (_iso(now),),
+            (iso(now),),
         )
         allowed = None if platforms is None else set(platforms)
         return [
             OutboxItem(
                 id=row["id"], subscription_id=row["subscription_id"], platform=row["platform"], chat=row["chat"],
-                poll_id=row["poll_id"], digest=bool(row["digest"]), attempts=row["attempts"], logged=_logged(row),
+                poll_id=row["poll_id"], digest=bool(row["digest"]), attempts=row["attempts"], logged=logged_from_row(row),
             )
             for row in rows
             if allowed is None or row["platform"] in allowed
@@ -518,10 +374,10 @@ class Store:
             params.append(error[:500])
         if next_try is not None:
             sets.append("next_try = ?")
-            params.append(_iso(next_try))
+            params.append(iso(next_try))
         if state == "sent" and table == "outbox":
             sets.append("sent_at = ?")
-            params.append(_iso(now or utcnow()))
+            params.append(iso(now or utcnow()))
         with self._tx() as db:
             db.executemany(f"UPDATE {table} SET {', '.join(sets)} WHERE id = ?", [(*params, i) for i in ids])
 
@@ -534,11 +390,11 @@ class Store:
         with self._tx() as db:
             db.executemany(
                 "INSERT INTO alerts (platform, chat, text, created_at, next_try) VALUES (?, ?, ?, ?, ?)",
-                [(platform, chat, text, _iso(now), _iso(now)) for platform, chat in targets],
+                [(platform, chat, text, iso(now), iso(now)) for platform, chat in targets],
             )
 
     def due_alerts(self, now: datetime, platforms: Iterable[str] | None = None) -> list[Alert]:
-        rows = self._query("SELECT * FROM alerts WHERE state = 'pending' AND next_try <= ? ORDER BY id", (_iso(now),))
+        rows = self._query("SELECT * FROM alerts WHERE state = 'pending' AND next_try <= ? ORDER BY id", (iso(now),))
         allowed = None if platforms is None else set(platforms)
         return [
             Alert(row["id"], row["platform"], row["chat"], row["text"], row["attempts"])
@@ -548,25 +404,3 @@ class Store:
 
     def alert_counts(self) -> dict[str, int]:
         return {row[0]: row[1] for row in self._query("SELECT state, COUNT(*) FROM alerts GROUP BY state")}
-
-
-def _state(row: sqlite3.Row) -> SourceState:
-    return SourceState(
-        name=row["name"], entries=row["entries"], last_poll=_when(row["last_poll"]), last_change=_when(row["last_change"]),
-        failures=row["failures"], content_hash=row["content_hash"], etag=row["etag"], last_modified=row["last_modified"],
-        mtime=row["mtime"], last_error=row["last_error"], next_poll=_when(row["next_poll"]), alerted=bool(row["alerted"]),
-        pending_hash=row["pending_hash"], pending_etag=row["pending_etag"], pending_last_modified=row["pending_last_modified"],
-        pending_since=_when(row["pending_since"]), pending_reason=row["pending_reason"],
-    )
-
-
-def _logged(row: sqlite3.Row) -> LoggedEntry:
-    first_seen = _when(row["first_seen"])
-    assert first_seen is not None
-    return LoggedEntry(entry_from_json(json.loads(row["entry_json"])), tuple(json.loads(row["sources"])), first_seen)
-
-
-def _subscription(row: sqlite3.Row) -> Subscription:
-    created = _when(row["created_at"])
-    assert created is not None
-    return Subscription(row["id"], row["platform"], row["chat"], row["filter"], row["created_by"], created, bool(row["active"]))

@@ -29,6 +29,7 @@ from bot.delivery import Sender
 from bot.fetch import USER_AGENT, Fetched, FetchFailed, check_text, fetch_url, read_path
 from bot.store import SourceState, Store, Version, utcnow
 from bot.subscriptions import filter_matches
+from index.diff import diff
 from index.model import Entry, ListDocument
 from index.parser import parse
 
@@ -74,11 +75,6 @@ def _hash(text: str) -> str:
 
 def _added(old: ListDocument, new: ListDocument) -> list[Entry]:
     """Entries of ``new`` the diff calls added (moves, restyles and edits are not)."""
-    try:
-        from index.diff import diff
-    except ImportError:  # pragma: no cover - until index/diff.py is installed
-        old_keys = {entry.key for entry in old.entries}
-        return [entry for entry in new.entries if entry.key not in old_keys]
     return list(diff(old, new).added)
 
 

@@ -146,8 +146,7 @@ async def test_a_filter_of_only_punctuation_is_rejected(core: FakeCore) -> None:
 
 @pytest.fixture
 def real_core(request: pytest.FixtureRequest) -> object:
-    """The real core over the bundled lists (skipped while the search index is not installed)."""
-    pytest.importorskip("index.search", reason="needs the core's search index")
+    """The real core over the bundled lists."""
     return request.getfixturevalue("bundled_core")
 
 

@@ -7,8 +7,6 @@ would do, and reads the Bot API calls the bot made.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import io
 import logging
 import socket
@@ -29,9 +27,6 @@ from bot.core import MedBot
 from bot.delivery import PermanentFailure, RetryLater
 from bot.replies import Button, EntryView, Reply
 from tests.fakes import ApiCall, FakeTelegramAPI, parse_telegram_html
-
-if importlib.util.find_spec("bot.subscriptions") is not None:
-    importlib.import_module("bot.subscriptions")  # registers the admin-only /subscribe where the watcher has landed
 
 GROUP = FakeTelegramAPI.group_chat()
 ADA = FakeTelegramAPI.user(1001, "Ada")

@@ -18,11 +18,9 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("index.search", reason="needs the search index (core)")
-telegram_api = pytest.importorskip("tests.fakes.telegram_api", reason="needs the fake Telegram Bot API")
-
-from bot.store import Store  # noqa: E402
-from tests.conftest import medbot_command, medbot_env  # noqa: E402
+from bot.store import Store
+from tests.conftest import medbot_command, medbot_env
+from tests.fakes import telegram_api
 from tests.fakes.upstream import FakeUpstream  # noqa: E402
 
 pytestmark = pytest.mark.slow

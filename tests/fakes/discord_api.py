@@ -21,6 +21,8 @@ import discord
 import yarl
 from aiohttp import WSMsgType, web
 
+from tests.fakes.loopback import serve_on_loopback
+
 __all__ = ["FakeDiscord", "Recorded"]
 
 JSON = {"Content-Type": "application/json"}  # exactly this: discord.py ignores "; charset=utf-8"
@@ -78,12 +80,7 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_get("/", self._gateway)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base = f"http://127.0.0.1:{port}"
+        self._runner, self.base = await serve_on_loopback(app)
         return self
 
     async def close(self) -> None:

@@ -24,6 +24,8 @@ from typing import Any, Self
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
+from tests.fakes.loopback import serve_on_loopback
+
 __all__ = ["DEFAULT_TOKEN", "ApiCall", "FakeTelegramAPI", "parse_telegram_html"]
 
 DEFAULT_TOKEN = "4839574812:AAFakeTokenForMedbotTests_0123456789abc"
@@ -142,12 +144,7 @@ class FakeTelegramAPI:
         """Listen on 127.0.0.1 on a free port; returns the root URL (``http://127.0.0.1:N``)."""
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.root_url = f"http://127.0.0.1:{port}"
+        self._runner, self.root_url = await serve_on_loopback(app, access_log=None)
         return self.root_url
 
     async def stop(self) -> None:

@@ -18,6 +18,8 @@ from typing import Self
 
 from aiohttp import web
 
+from tests.fakes.loopback import serve_on_loopback
+
 __all__ = ["FAULTS", "FakeUpstream", "Request"]
 
 FAULTS = ("404", "500", "429", "timeout", "html", "html-as-text", "truncated", "huge", "huge-declared", "empty")
@@ -62,12 +64,9 @@ class FakeUpstream:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_get("/{name}.md", self._serve)
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.root_url = f"http://127.0.0.1:{port}"
+        self._runner, self.root_url = await serve_on_loopback(
+            app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
+        )
         return self.root_url
 
     async def stop(self) -> None:

@@ -1,0 +1,212 @@
+"""What the store holds, as data: the schema by version, and the records it returns.
+
+Kept apart from ``bot/store.py`` so the SQL behaviour (transactions, queries) reads on
+its own; rows become frozen dataclasses here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from index.model import Entry, Link
+
+__all__ = [
+    "MIGRATIONS",
+    "Alert",
+    "LoggedEntry",
+    "OutboxItem",
+    "SourceState",
+    "Subscription",
+    "Version",
+    "entry_from_json",
+    "iso",
+    "logged_from_row",
+    "state_from_row",
+    "subscription_from_row",
+    "utcnow",
+    "when",
+]
+
+MIGRATIONS: tuple[str, ...] = (
+    # version 1
+    """
+    CREATE TABLE source_state (
+        name TEXT PRIMARY KEY,
+        etag TEXT, last_modified TEXT, mtime REAL, content_hash TEXT,
+        snapshot TEXT, entries INTEGER NOT NULL DEFAULT 0,
+        last_poll TEXT, last_change TEXT,
+        failures INTEGER NOT NULL DEFAULT 0, last_error TEXT, next_poll TEXT,
+        alerted INTEGER NOT NULL DEFAULT 0,
+        pending_hash TEXT, pending_text TEXT, pending_etag TEXT, pending_last_modified TEXT,
+        pending_since TEXT, pending_reason TEXT
+    );
+    CREATE TABLE seen (key TEXT PRIMARY KEY, first_seen TEXT NOT NULL, source TEXT NOT NULL);
+    CREATE TABLE polls (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL);
+    CREATE TABLE entry_log (
+        key TEXT PRIMARY KEY, entry_id TEXT NOT NULL, entry_json TEXT NOT NULL,
+        sources TEXT NOT NULL, section TEXT NOT NULL, first_seen TEXT NOT NULL,
+        revision TEXT, poll_id INTEGER NOT NULL
+    );
+    CREATE INDEX entry_log_first_seen ON entry_log (first_seen);
+    CREATE TABLE subscriptions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, platform TEXT NOT NULL, chat TEXT NOT NULL,
+        filter TEXT NOT NULL DEFAULT '', created_by TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1, disabled_reason TEXT
+    );
+    CREATE INDEX subscriptions_chat ON subscriptions (platform, chat);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, subscription_id INTEGER NOT NULL,
+        platform TEXT NOT NULL, chat TEXT NOT NULL, entry_key TEXT NOT NULL,
+        poll_id INTEGER NOT NULL, digest INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+        next_try TEXT NOT NULL, last_error TEXT, sent_at TEXT,
+        UNIQUE (platform, chat, entry_key)
+    );
+    CREATE INDEX outbox_state ON outbox (state, next_try);
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, platform TEXT NOT NULL, chat TEXT NOT NULL,
+        text TEXT NOT NULL, created_at TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0, next_try TEXT NOT NULL, last_error TEXT
+    );
+    """,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the watcher knows of one list (``medbot sources`` shows it)."""
+
+    name: str
+    entries: int = 0
+    last_poll: datetime | None = None
+    last_change: datetime | None = None
+    failures: int = 0
+    content_hash: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    mtime: float | None = None
+    last_error: str | None = None
+    next_poll: datetime | None = None
+    alerted: bool = False
+    pending_hash: str | None = None
+    pending_etag: str | None = None
+    pending_last_modified: str | None = None
+    pending_since: datetime | None = None
+    pending_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEntry:
+    """An entry the watcher found new, with every list it was added to."""
+
+    entry: Entry
+    sources: tuple[str, ...]
+    first_seen: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: int
+    platform: str
+    chat: str
+    filter: str
+    created_by: str
+    created_at: datetime
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One entry due to one chat (at most one row per chat and entry)."""
+
+    id: int
+    subscription_id: int
+    platform: str
+    chat: str
+    poll_id: int
+    digest: bool
+    attempts: int
+    logged: LoggedEntry
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: int
+    platform: str
+    chat: str
+    text: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """A version of a list the watcher accepts as its new good snapshot."""
+
+    text: str
+    content_hash: str
+    entries: Sequence[Entry]
+    etag: str | None = None
+    last_modified: str | None = None
+    mtime: float | None = None
+    revision: str | None = None
+
+
+def entry_from_json(data: dict[str, Any]) -> Entry:
+    """The inverse of ``Entry.to_json`` (the log keeps entries as JSON)."""
+    year = data.get("year")
+    return Entry(
+        id=str(data["id"]),
+        title=str(data.get("title") or ""),
+        url=str(data["url"]) if data.get("url") else None,
+        links=tuple(Link(str(link["text"]), str(link["url"])) for link in data.get("links") or ()),
+        description=str(data.get("description") or ""),
+        section=tuple(str(s) for s in data.get("section") or ()),
+        tags=tuple(str(t) for t in data.get("tags") or ()),
+        year=year if isinstance(year, int) else None,
+        source=str(data.get("source") or ""),
+        line=int(data.get("line") or 0),
+    )
+
+
+
+def state_from_row(row: sqlite3.Row) -> SourceState:
+    return SourceState(
+        name=row["name"], entries=row["entries"], last_poll=when(row["last_poll"]), last_change=when(row["last_change"]),
+        failures=row["failures"], content_hash=row["content_hash"], etag=row["etag"], last_modified=row["last_modified"],
+        mtime=row["mtime"], last_error=row["last_error"], next_poll=when(row["next_poll"]), alerted=bool(row["alerted"]),
+        pending_hash=row["pending_hash"], pending_etag=row["pending_etag"], pending_last_modified=row["pending_last_modified"],
+        pending_since=when(row["pending_since"]), pending_reason=row["pending_reason"],
+    )
+
+
+def logged_from_row(row: sqlite3.Row) -> LoggedEntry:
+    first_seen = when(row["first_seen"])
+    assert first_seen is not None
+    return LoggedEntry(entry_from_json(json.loads(row["entry_json"])), tuple(json.loads(row["sources"])), first_seen)
+
+
+def subscription_from_row(row: sqlite3.Row) -> Subscription:
+    created = when(row["created_at"])
+    assert created is not None
+    return Subscription(row["id"], row["platform"], row["chat"], row["filter"], row["created_by"], created, bool(row["active"]))
