@@ -16,7 +16,7 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from index.model import Entry
 
@@ -93,9 +93,8 @@ class WhooshDefaultEngine:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.index = None
-        self.searcher = None
-        self.parser = None
+        self.searcher: Any = None
+        self.parser: Any = None
 
     def build(self, entries: Sequence[Entry]) -> None:
         from whoosh import index
@@ -104,8 +103,8 @@ class WhooshDefaultEngine:
 
         self.directory.mkdir(parents=True, exist_ok=True)
         schema = Schema(title=TEXT, description=TEXT, section=TEXT, tags=TEXT, urls=STORED)
-        self.index = index.create_in(str(self.directory), schema)
-        writer = self.index.writer()
+        built = index.create_in(str(self.directory), schema)
+        writer = built.writer()
         for e in entries:
             writer.add_document(
                 title=e.title,
@@ -115,8 +114,8 @@ class WhooshDefaultEngine:
                 urls=entry_urls(e),
             )
         writer.commit()
-        self.searcher = self.index.searcher()
-        self.parser = MultifieldParser(list(self.fields), self.index.schema, group=OrGroup)
+        self.searcher = built.searcher()
+        self.parser = MultifieldParser(list(self.fields), built.schema, group=OrGroup)
 
     def search(self, text: str, page: int, per_page: int) -> list[tuple[str, ...]]:
         assert self.searcher is not None and self.parser is not None

@@ -78,7 +78,7 @@ def _fmt(value: Any, digits: int = 2) -> str:
 
 
 def _mb(value: Any) -> str:
-    return "—" if not isinstance(value, (int, float)) else f"{value / 1024 / 1024:.1f}"
+    return "—" if not isinstance(value, (int, float)) else f"{value / 1e6:.1f}"
 
 
 def format_table(figures: dict[str, Any]) -> str:
