@@ -62,6 +62,8 @@ def ratios(figures: dict[str, Any]) -> dict[str, dict[str, float | None]]:
         }
         for pct in ("p50_ms", "p95_ms", "p99_ms"):
             row[f"search_{pct}"] = _ratio(lookup(figures, f"search.{pct}"), lookup(base, f"search.{pct}"))
+        for pct in ("p50_ms", "p99_ms"):
+            row[f"first_pass_{pct}"] = _ratio(lookup(figures, f"search_first_pass.{pct}"), lookup(base, f"search_first_pass.{pct}"))
         row["peak_rss_mb"] = _ratio(figures.get("peak_rss_mb"), base.get("peak_rss_mb"))
         result[name] = row
     return result
@@ -95,7 +97,8 @@ def format_table(figures: dict[str, Any]) -> str:
     for row in figures.get("targets", []):
         out.append(f"{row['target']:34} {_fmt(row['value'], 3):>10} {_fmt(row['limit'], 0):>8}  {_fmt(row['met'])}  ({row['unit']})")
     out += ["", f"{'engine':18} {'build s':>8} {'index MB':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'hit@5':>6} {'RSS MB':>7}"]
-    engines = [("medbot", figures), ("medbot handle", {"search": figures.get("handle", {})})]
+    engines = [("medbot", figures), ("medbot handle", {"search": figures.get("handle", {})}),
+               ("medbot 1st pass", {"search": figures.get("search_first_pass", {})})]
     engines += [(name, figures.get("baselines", {}).get(name) or {}) for name in BASELINES]
     for name, data in engines:
         out.append(

@@ -51,7 +51,7 @@ def test_a_maintainer_runs_the_quick_bench_on_a_tiny_corpus_and_gets_every_figur
                 "peak_rss_mb", "peak_rss_cold_start_mb"):
         assert isinstance(figures[key], (int, float)) and figures[key] > 0, key
     assert figures["cold_start"]["first_answer_s"] > 0
-    for phase in ("search", "handle"):
+    for phase in ("search", "search_first_pass", "handle"):
         summary = figures[phase]
         assert summary["n"] == figures["queries"]
         assert 0 < summary["p50_ms"] <= summary["p95_ms"] <= summary["p99_ms"], phase
@@ -59,6 +59,7 @@ def test_a_maintainer_runs_the_quick_bench_on_a_tiny_corpus_and_gets_every_figur
         baseline = figures["baselines"][name]
         assert baseline["build_s"] > 0 and baseline["index_bytes"] > 0
         assert 0 < baseline["search"]["p50_ms"] <= baseline["search"]["p99_ms"]
+        assert baseline["search_first_pass"]["n"] == figures["queries"]
         assert set(figures["ratios"][name]) >= {"build_s", "search_p50_ms", "search_p95_ms", "search_p99_ms"}
     assert figures["diff"]["entries"] > 0 and "diff_s" in figures["diff"]
     assert "poll" in figures  # null with a note until the watcher is installed
