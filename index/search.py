@@ -4,9 +4,10 @@ Flow: ``sync`` compares each source's fingerprint with the index meta and loads 
 only the lists that changed; a missing index, a new analyzer/schema version or
 ``rebuild=True`` means a full build into a fresh generation that is swapped in
 atomically (see ``search_store``). ``search`` reads the query with ``search_query``
-(never a syntax error), expands synonyms, asks Whoosh (BM25F over weighted fields) and
-re-ranks with ``search_rank``. One searcher stays open and is refreshed after writes;
-a lock keeps one writer, and one thread in Whoosh, at a time.
+(never a syntax error), expands synonyms, scores every match with ``search_scorer``
+(Whoosh's BM25F over weighted fields, computed as arrays) and corrects typos with
+``search_rank``. One searcher stays open and is replaced after writes; a lock keeps one
+writer, and one thread in Whoosh, at a time.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from index import search_store as store
 from index.analysis import query_tokens, stem_word, words
 from index.model import Entry, ListDocument, entry_id, normalise_url
 from index.search_build import SourceSnapshot, apply_changes, build_generation, want_progress
-from index.search_query import ParsedQuery, concept_query, parse_query
-from index.search_rank import BonusQuery, Correction, coordinate, correct_word
+from index.search_query import ParsedQuery, parse_query
+from index.search_rank import Correction, correct_word
+from index.search_scorer import VectorScorer
 from index.search_synonyms import SynonymMap, load_synonyms
 from index.search_topics import TopicNode, TopicTable
 
@@ -90,6 +92,7 @@ class SearchIndex:
         self._generation: str | None = None
         self._meta = store.Meta()
         self._topics: TopicTable | None = None
+        self._scorer: VectorScorer | None = None
 
     @classmethod
     def open(cls, index_dir: Path, synonyms_path: Path | None = None) -> SearchIndex:
@@ -119,6 +122,7 @@ class SearchIndex:
         self._generation = None
         self._meta = store.Meta()
         self._topics = None
+        self._scorer = None
 
     def close(self) -> None:
         with self._lock:
@@ -190,6 +194,7 @@ class SearchIndex:
         self._searcher = self._ix.searcher(weighting=_weighting())
         searcher.close()
         self._topics = None
+        self._scorer = None
 
     def _doc_count(self) -> int:
         return self._searcher.doc_count() if self._searcher is not None else 0
@@ -235,17 +240,14 @@ class SearchIndex:
     def _ranked(
         self, searcher: Searcher, parsed: ParsedQuery, filter_query: wq.Query | None, needed: int
     ) -> tuple[int, list[tuple[int, float]]]:
-        queries = [concept_query(concept, FIELDS, PHRASE_FIELDS) for concept in parsed.concepts]
-        if not queries:
-            return 0, []
-        combined = queries[0] if len(queries) == 1 else wq.Or([BonusQuery(q, CONCEPT_BONUS) for q in queries])
-        window = max(RERANK_WINDOW, needed)
-        # optimize=False: every match is visited anyway (our matchers cannot skip blocks),
-        # and the collector then counts them exactly instead of a second pass.
-        results = searcher.search(combined, limit=window, filter=filter_query, optimize=False)
-        scored = [(hit.docnum, hit.score) for hit in results]
-        total = len(results)
-        return total, coordinate(searcher, queries, scored)
+        return self._scorer_for(searcher).rank(
+            parsed.concepts, filter_query, max(RERANK_WINDOW, needed), CONCEPT_BONUS
+        )
+
+    def _scorer_for(self, searcher: Searcher) -> VectorScorer:
+        if self._scorer is None or self._scorer.searcher is not searcher:
+            self._scorer = VectorScorer(searcher, FIELDS, PHRASE_FIELDS)
+        return self._scorer
 
     def _listing(
         self,

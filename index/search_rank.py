@@ -1,105 +1,22 @@
-"""Ranking on top of Whoosh: the coordination bonus and typo corrections.
+"""Typo corrections from the index's own vocabulary.
 
-Whoosh scores each matching document with BM25F summed over the query's concepts; a
-document matching one rare word can then beat one matching every word. We re-rank the
-best few hundred by how many of the query's concepts they match, so entries with all
-the words come first. Typos are corrected from the index's own (unstemmed) vocabulary:
-an unknown word is replaced by its nearest frequent neighbour.
+An unknown (or very rare) word is replaced by its nearest frequent neighbour among the
+index terms. Ranking itself (BM25F, concept bonus, coordination) is in ``search_scorer``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from whoosh import query as wq
-from whoosh.matching import WrappingMatcher
-from whoosh.query.wrappers import WrappingQuery
 from whoosh.searching import Searcher
 
 from index.analysis import stem_word
 from index.search_query import Concept
 
-__all__ = ["BonusQuery", "Correction", "coordinate", "correct_word", "term_frequency"]
+__all__ = ["Correction", "correct_word", "term_frequency"]
 
-COORD_POWER = 2.0
 TEXT_FIELDS = ("title", "section", "tags", "description", "links")
 CORRECTION_FIELDS = ("title", "section", "description")
-
-
-class BonusQuery(WrappingQuery):
-    """A concept that adds a fixed bonus to every document it matches.
-
-    Whoosh then collects documents matching more of the query's concepts first, so
-    the re-ranking window below holds the all-words matches even when their plain
-    BM25F sum is modest (a section-only match of every word, say).
-    """
-
-    def __init__(self, child: wq.Query, bonus: float) -> None:
-        super().__init__(child)
-        self.bonus = bonus
-
-    def _rewrap(self, child: wq.Query) -> BonusQuery:
-        return BonusQuery(child, self.bonus)
-
-    def matcher(self, searcher: Searcher, context: object = None) -> object:
-        matcher = self.child.matcher(searcher, context)
-        if not matcher.is_active():
-            return matcher
-        return _BonusMatcher(matcher, self.bonus)
-
-
-class _BonusMatcher(WrappingMatcher):  # type: ignore[misc]
-    def __init__(self, child: object, bonus: float) -> None:
-        super().__init__(child)
-        self._bonus = bonus
-
-    def _replacement(self, newchild: object) -> _BonusMatcher:
-        return _BonusMatcher(newchild, self._bonus)
-
-    def supports_block_quality(self) -> bool:
-        return False
-
-    def max_quality(self) -> float:
-        return float(self.child.max_quality()) + self._bonus
-
-    def score(self) -> float:
-        return float(self.child.score()) + self._bonus
-
-
-def matched_docs(searcher: Searcher, q: wq.Query, docnums: Sequence[int]) -> set[int]:
-    """Which of ``docnums`` (sorted) ``q`` matches, by skipping through its matcher."""
-    found: set[int] = set()
-    matcher = q.matcher(searcher)
-    for docnum in docnums:
-        if not matcher.is_active():
-            break
-        if matcher.id() < docnum:
-            matcher.skip_to(docnum)
-            if not matcher.is_active():
-                break
-        if matcher.id() == docnum:
-            found.add(docnum)
-    return found
-
-
-def coordinate(
-    searcher: Searcher, concept_queries: Sequence[wq.Query], scored: Sequence[tuple[int, float]]
-) -> list[tuple[int, float]]:
-    """Scores scaled by the share of concepts each document matches, best first."""
-    if len(concept_queries) < 2 or not scored:
-        return list(scored)
-    docnums = sorted(docnum for docnum, _ in scored)
-    counts = dict.fromkeys(docnums, 0)
-    for q in concept_queries:
-        for docnum in matched_docs(searcher, q, docnums):
-            counts[docnum] += 1
-    total = len(concept_queries)
-    rescored = [
-        (docnum, score * ((1 + counts[docnum]) / (1 + total)) ** COORD_POWER) for docnum, score in scored
-    ]
-    rescored.sort(key=lambda item: (-item[1], item[0]))
-    return rescored
 
 
 def term_frequency(searcher: Searcher, term: str) -> int:
