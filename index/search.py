@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from whoosh import query as wq
@@ -30,7 +31,7 @@ from index.analysis import query_tokens, stem_word, words
 from index.model import Entry, ListDocument, entry_id, normalise_url
 from index.search_build import SourceSnapshot, apply_changes, build_generation, want_progress
 from index.search_query import ParsedQuery, parse_query
-from index.search_rank import Correction, correct_word
+from index.search_rank import Correction, Vocabulary, correct_word
 from index.search_scorer import VectorScorer
 from index.search_synonyms import SynonymMap, load_synonyms
 from index.search_topics import TopicNode, TopicTable
@@ -93,6 +94,7 @@ class SearchIndex:
         self._meta = store.Meta()
         self._topics: TopicTable | None = None
         self._scorer: VectorScorer | None = None
+        self._vocabulary: tuple[Searcher, Vocabulary] | None = None
 
     @classmethod
     def open(cls, index_dir: Path, synonyms_path: Path | None = None) -> SearchIndex:
@@ -217,7 +219,8 @@ class SearchIndex:
                 if filter_query is None:
                     return _empty(query, page, per_page)
                 return self._listing(query, filter_query, page, per_page, source)
-            corrections = [c for c in (correct_word(searcher, concept) for concept in parsed.concepts) if c]
+            vocabulary = partial(self._vocabulary_for, searcher)
+            corrections = [c for c in (correct_word(searcher, c, vocabulary) for c in parsed.concepts) if c]
             suggestion = _apply_corrections(query, corrections) if corrections else None
             fuzzy = any(not correction.known for correction in corrections)
             effective = parse_query(suggestion, self._synonyms) if fuzzy and suggestion else parsed
@@ -243,6 +246,12 @@ class SearchIndex:
         return self._scorer_for(searcher).rank(
             parsed.concepts, filter_query, max(RERANK_WINDOW, needed), CONCEPT_BONUS
         )
+
+    def _vocabulary_for(self, searcher: Searcher) -> Vocabulary:
+        """The typo vocabulary of this searcher, built on the first word that needs it."""
+        if self._vocabulary is None or self._vocabulary[0] is not searcher:
+            self._vocabulary = (searcher, Vocabulary(searcher))
+        return self._vocabulary[1]
 
     def _scorer_for(self, searcher: Searcher) -> VectorScorer:
         if self._scorer is None or self._scorer.searcher is not searcher:
@@ -318,7 +327,13 @@ class SearchIndex:
             assert self._searcher is not None
             reader = self._searcher.reader()
             sections = [info.get("sections", []) for info in self._meta.sources.values()]
-            self._topics = TopicTable(sections, lambda key: reader.doc_frequency("paths", key))
+            # one scan of each segment's section keys beats a lookup per section
+            counts: dict[str, int] = {}
+            for leaf, _ in reader.leaf_readers():
+                for term, info in leaf.iter_field("paths"):
+                    key = term.decode("utf-8")
+                    counts[key] = counts.get(key, 0) + info.doc_frequency()
+            self._topics = TopicTable(sections, lambda key: counts.get(key, 0))
         return self._topics
 
     def topics(self) -> tuple[TopicNode, ...]:

@@ -20,6 +20,7 @@ import shutil
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,13 @@ def make_schema() -> wf.Schema:
 
 def path_key(path: Sequence[str]) -> str:
     """A section path as one comparable key: numbering, case and punctuation ignored."""
-    return "/".join(section_key(part) for part in path).replace(",", " ")
+    return "/".join(_part_key(part) for part in path).replace(",", " ")
+
+
+@lru_cache(maxsize=50_000)
+def _part_key(part: str) -> str:
+    """Section names repeat across every entry of a section: fold each name once."""
+    return section_key(part)
 
 
 def entry_from_json(data: dict[str, Any]) -> Entry:
