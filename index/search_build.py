@@ -9,15 +9,18 @@ commit, then records the new fingerprints in the generation's meta.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.index import Index
 from whoosh.searching import Searcher
 
@@ -28,6 +31,9 @@ __all__ = ["SourceSnapshot", "apply_changes", "build_generation", "want_progress
 
 WRITER_TIMEOUT = 30.0
 PARALLEL_BUILD_MIN = 20_000
+# Posting blocks uncompressed: a sixth faster to write and to read, a third bigger on disk.
+WRITER_OPTIONS: dict[str, object] = {"codec": W3Codec(compression=0)}
+PARALLEL_PARSE_MIN = 8
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,7 @@ def build_generation(index_dir: Path, sources: Sequence[SourceSnapshot], progres
     """Build every source into a new generation and make it the served one."""
     generation, building = store.new_generation(index_dir)
     try:
-        documents = [(source, source.load()) for source in sources]
+        documents = list(zip(sources, load_all(sources), strict=True))
         ranks = {source.name: rank for rank, (source, _) in enumerate(documents)}
         grouped: dict[str, list[Entry]] = {}
         for source, document in documents:
@@ -57,10 +63,39 @@ def build_generation(index_dir: Path, sources: Sequence[SourceSnapshot], progres
     store.finish_generation(index_dir, generation, building)
 
 
+def load_all(sources: Sequence[SourceSnapshot]) -> list[ListDocument]:
+    """Every source parsed, by two processes when there are many lists (parsing is CPU).
+
+    Workers are forked, so they inherit the snapshots' loaders (closures that could not
+    be pickled); only the parsed documents travel back. A parser error still aborts
+    the build, raised here as it would be in-process.
+    """
+    if len(sources) < PARALLEL_PARSE_MIN or _build_procs(PARALLEL_BUILD_MIN) < 2:
+        return [source.load() for source in sources]
+    global _LOADING
+    _LOADING = sources
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+            return list(pool.map(_load_at, range(len(sources)), chunksize=4))
+    finally:
+        _LOADING = ()
+
+
+_LOADING: Sequence[SourceSnapshot] = ()
+
+
+def _load_at(position: int) -> ListDocument:
+    return _LOADING[position].load()
+
+
 def _write_all(building: Path, grouped: dict[str, list[Entry]], ranks: dict[str, int], progress: bool) -> None:
     procs = _build_procs(len(grouped))
     ix = store.create_file_index(building) if procs > 1 else store.create_ram_index()
-    writer = ix.writer(limitmb=128, procs=procs, multisegment=True) if procs > 1 else ix.writer(limitmb=256)
+    if procs > 1:
+        writer = ix.writer(limitmb=128, procs=procs, multisegment=True, **WRITER_OPTIONS)
+    else:
+        writer = ix.writer(limitmb=256, **WRITER_OPTIONS)
     try:
         for number, (doc_id, occurrences) in enumerate(grouped.items(), 1):
             writer.add_document(**store.build_document(doc_id, occurrences, _order(occurrences, ranks)))
