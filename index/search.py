@@ -130,6 +130,14 @@ class SearchIndex:
         with self._lock:
             self._close_handles()
 
+    def __del__(self) -> None:
+        # A safety net for callers that drop an index without close(): the segment
+        # files are real open files (not in-memory copies) and would leak until exit.
+        try:
+            self._close_handles()
+        except Exception:  # noqa: BLE001 - never raise from a finaliser
+            pass
+
     def __enter__(self) -> SearchIndex:
         return self
 

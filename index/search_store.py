@@ -126,7 +126,7 @@ def build_document(doc_id: str, occurrences: Sequence[Entry], order: int) -> dic
         "source": ",".join(_unique(entry.source for entry in occurrences)),
         "paths": ",".join(paths),
         "order": order,
-        "blob": json.dumps([entry.to_json() for entry in occurrences], ensure_ascii=False),
+        "blob": occurrences_blob(occurrences),
     }
     if year is not None:
         document["year"] = year
@@ -146,6 +146,11 @@ def _link_words(links: Sequence[Link], known: set[str]) -> list[str]:
         if repo:
             found.append(repo.group(1).removesuffix(".git"))
     return found
+
+
+def occurrences_blob(occurrences: Sequence[Entry]) -> str:
+    """The stored form of a document's occurrences (compared to skip unchanged documents)."""
+    return json.dumps([entry.to_json() for entry in occurrences], ensure_ascii=False)
 
 
 def occurrences_from_blob(blob: str) -> list[Entry]:
