@@ -43,7 +43,7 @@ __all__ = [
     "read_pointer",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: segments as separate files (no compound copy in memory)
 POINTER = "CURRENT"
 META = "meta.json"
 
