@@ -4,9 +4,10 @@ Flow: ``sync`` compares each source's fingerprint with the index meta and loads 
 only the lists that changed; a missing index, a new analyzer/schema version or
 ``rebuild=True`` means a full build into a fresh generation that is swapped in
 atomically (see ``search_store``). ``search`` reads the query with ``search_query``
-(never a syntax error), expands synonyms, asks Whoosh (BM25F over weighted fields) and
-re-ranks with ``search_rank``. One searcher stays open and is refreshed after writes;
-a lock keeps one writer, and one thread in Whoosh, at a time.
+(never a syntax error), expands synonyms, scores every match with ``search_scorer``
+(Whoosh's BM25F over weighted fields, computed as arrays) and corrects typos with
+``search_rank``. One searcher stays open and is replaced after writes; a lock keeps one
+writer, and one thread in Whoosh, at a time.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from whoosh import query as wq
@@ -28,8 +30,9 @@ from index import search_store as store
 from index.analysis import query_tokens, stem_word, words
 from index.model import Entry, ListDocument, entry_id, normalise_url
 from index.search_build import SourceSnapshot, apply_changes, build_generation, want_progress
-from index.search_query import ParsedQuery, concept_query, parse_query
-from index.search_rank import BonusQuery, Correction, coordinate, correct_word
+from index.search_query import ParsedQuery, parse_query
+from index.search_rank import Correction, Vocabulary, correct_word
+from index.search_scorer import VectorScorer
 from index.search_synonyms import SynonymMap, load_synonyms
 from index.search_topics import TopicNode, TopicTable
 
@@ -90,6 +93,8 @@ class SearchIndex:
         self._generation: str | None = None
         self._meta = store.Meta()
         self._topics: TopicTable | None = None
+        self._scorer: VectorScorer | None = None
+        self._vocabulary: tuple[Searcher, Vocabulary] | None = None
 
     @classmethod
     def open(cls, index_dir: Path, synonyms_path: Path | None = None) -> SearchIndex:
@@ -119,10 +124,19 @@ class SearchIndex:
         self._generation = None
         self._meta = store.Meta()
         self._topics = None
+        self._scorer = None
 
     def close(self) -> None:
         with self._lock:
             self._close_handles()
+
+    def __del__(self) -> None:
+        # A safety net for callers that drop an index without close(): the segment
+        # files are real open files (not in-memory copies) and would leak until exit.
+        try:
+            self._close_handles()
+        except Exception:  # noqa: BLE001 - never raise from a finaliser
+            pass
 
     def __enter__(self) -> SearchIndex:
         return self
@@ -190,6 +204,7 @@ class SearchIndex:
         self._searcher = self._ix.searcher(weighting=_weighting())
         searcher.close()
         self._topics = None
+        self._scorer = None
 
     def _doc_count(self) -> int:
         return self._searcher.doc_count() if self._searcher is not None else 0
@@ -212,7 +227,8 @@ class SearchIndex:
                 if filter_query is None:
                     return _empty(query, page, per_page)
                 return self._listing(query, filter_query, page, per_page, source)
-            corrections = [c for c in (correct_word(searcher, concept) for concept in parsed.concepts) if c]
+            vocabulary = partial(self._vocabulary_for, searcher)
+            corrections = [c for c in (correct_word(searcher, c, vocabulary) for c in parsed.concepts) if c]
             suggestion = _apply_corrections(query, corrections) if corrections else None
             fuzzy = any(not correction.known for correction in corrections)
             effective = parse_query(suggestion, self._synonyms) if fuzzy and suggestion else parsed
@@ -235,17 +251,20 @@ class SearchIndex:
     def _ranked(
         self, searcher: Searcher, parsed: ParsedQuery, filter_query: wq.Query | None, needed: int
     ) -> tuple[int, list[tuple[int, float]]]:
-        queries = [concept_query(concept, FIELDS, PHRASE_FIELDS) for concept in parsed.concepts]
-        if not queries:
-            return 0, []
-        combined = queries[0] if len(queries) == 1 else wq.Or([BonusQuery(q, CONCEPT_BONUS) for q in queries])
-        window = max(RERANK_WINDOW, needed)
-        # optimize=False: every match is visited anyway (our matchers cannot skip blocks),
-        # and the collector then counts them exactly instead of a second pass.
-        results = searcher.search(combined, limit=window, filter=filter_query, optimize=False)
-        scored = [(hit.docnum, hit.score) for hit in results]
-        total = len(results)
-        return total, coordinate(searcher, queries, scored)
+        return self._scorer_for(searcher).rank(
+            parsed.concepts, filter_query, max(RERANK_WINDOW, needed), CONCEPT_BONUS
+        )
+
+    def _vocabulary_for(self, searcher: Searcher) -> Vocabulary:
+        """The typo vocabulary of this searcher, built on the first word that needs it."""
+        if self._vocabulary is None or self._vocabulary[0] is not searcher:
+            self._vocabulary = (searcher, Vocabulary(searcher))
+        return self._vocabulary[1]
+
+    def _scorer_for(self, searcher: Searcher) -> VectorScorer:
+        if self._scorer is None or self._scorer.searcher is not searcher:
+            self._scorer = VectorScorer(searcher, FIELDS, PHRASE_FIELDS)
+        return self._scorer
 
     def _listing(
         self,
@@ -316,7 +335,13 @@ class SearchIndex:
             assert self._searcher is not None
             reader = self._searcher.reader()
             sections = [info.get("sections", []) for info in self._meta.sources.values()]
-            self._topics = TopicTable(sections, lambda key: reader.doc_frequency("paths", key))
+            # one scan of each segment's section keys beats a lookup per section
+            counts: dict[str, int] = {}
+            for leaf, _ in reader.leaf_readers():
+                for term, info in leaf.iter_field("paths"):
+                    key = term.decode("utf-8")
+                    counts[key] = counts.get(key, 0) + info.doc_frequency()
+            self._topics = TopicTable(sections, lambda key: counts.get(key, 0))
         return self._topics
 
     def topics(self) -> tuple[TopicNode, ...]:

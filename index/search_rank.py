@@ -1,105 +1,24 @@
-"""Ranking on top of Whoosh: the coordination bonus and typo corrections.
+"""Typo corrections from the index's own vocabulary.
 
-Whoosh scores each matching document with BM25F summed over the query's concepts; a
-document matching one rare word can then beat one matching every word. We re-rank the
-best few hundred by how many of the query's concepts they match, so entries with all
-the words come first. Typos are corrected from the index's own (unstemmed) vocabulary:
-an unknown word is replaced by its nearest frequent neighbour.
+An unknown (or very rare) word is replaced by its nearest frequent neighbour among the
+index terms. Ranking itself (BM25F, concept bonus, coordination) is in ``search_scorer``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from whoosh import query as wq
-from whoosh.matching import WrappingMatcher
-from whoosh.query.wrappers import WrappingQuery
+import numpy as np
 from whoosh.searching import Searcher
 
 from index.analysis import stem_word
 from index.search_query import Concept
 
-__all__ = ["BonusQuery", "Correction", "coordinate", "correct_word", "term_frequency"]
+__all__ = ["Correction", "Vocabulary", "correct_word", "term_frequency"]
 
-COORD_POWER = 2.0
 TEXT_FIELDS = ("title", "section", "tags", "description", "links")
 CORRECTION_FIELDS = ("title", "section", "description")
-
-
-class BonusQuery(WrappingQuery):
-    """A concept that adds a fixed bonus to every document it matches.
-
-    Whoosh then collects documents matching more of the query's concepts first, so
-    the re-ranking window below holds the all-words matches even when their plain
-    BM25F sum is modest (a section-only match of every word, say).
-    """
-
-    def __init__(self, child: wq.Query, bonus: float) -> None:
-        super().__init__(child)
-        self.bonus = bonus
-
-    def _rewrap(self, child: wq.Query) -> BonusQuery:
-        return BonusQuery(child, self.bonus)
-
-    def matcher(self, searcher: Searcher, context: object = None) -> object:
-        matcher = self.child.matcher(searcher, context)
-        if not matcher.is_active():
-            return matcher
-        return _BonusMatcher(matcher, self.bonus)
-
-
-class _BonusMatcher(WrappingMatcher):  # type: ignore[misc]
-    def __init__(self, child: object, bonus: float) -> None:
-        super().__init__(child)
-        self._bonus = bonus
-
-    def _replacement(self, newchild: object) -> _BonusMatcher:
-        return _BonusMatcher(newchild, self._bonus)
-
-    def supports_block_quality(self) -> bool:
-        return False
-
-    def max_quality(self) -> float:
-        return float(self.child.max_quality()) + self._bonus
-
-    def score(self) -> float:
-        return float(self.child.score()) + self._bonus
-
-
-def matched_docs(searcher: Searcher, q: wq.Query, docnums: Sequence[int]) -> set[int]:
-    """Which of ``docnums`` (sorted) ``q`` matches, by skipping through its matcher."""
-    found: set[int] = set()
-    matcher = q.matcher(searcher)
-    for docnum in docnums:
-        if not matcher.is_active():
-            break
-        if matcher.id() < docnum:
-            matcher.skip_to(docnum)
-            if not matcher.is_active():
-                break
-        if matcher.id() == docnum:
-            found.add(docnum)
-    return found
-
-
-def coordinate(
-    searcher: Searcher, concept_queries: Sequence[wq.Query], scored: Sequence[tuple[int, float]]
-) -> list[tuple[int, float]]:
-    """Scores scaled by the share of concepts each document matches, best first."""
-    if len(concept_queries) < 2 or not scored:
-        return list(scored)
-    docnums = sorted(docnum for docnum, _ in scored)
-    counts = dict.fromkeys(docnums, 0)
-    for q in concept_queries:
-        for docnum in matched_docs(searcher, q, docnums):
-            counts[docnum] += 1
-    total = len(concept_queries)
-    rescored = [
-        (docnum, score * ((1 + counts[docnum]) / (1 + total)) ** COORD_POWER) for docnum, score in scored
-    ]
-    rescored.sort(key=lambda item: (-item[1], item[0]))
-    return rescored
 
 
 def term_frequency(searcher: Searcher, term: str) -> int:
@@ -115,7 +34,52 @@ class Correction:
     known: bool  # the typed word occurs in the index at all
 
 
-def correct_word(searcher: Searcher, concept: Concept) -> Correction | None:
+class Vocabulary:
+    """The correction fields' words as arrays, to find near misses without a full scan.
+
+    Whoosh's ``terms_within`` computes an edit distance for every term sharing the first
+    letter (tens of milliseconds). Here each term's letter histogram bounds the distance
+    from below (one edit changes it by at most two), so only a handful of terms get the
+    exact distance. Built once per open searcher, on the first unknown word.
+    """
+
+    def __init__(self, searcher: Searcher, fields: Sequence[str] = CORRECTION_FIELDS) -> None:
+        reader = searcher.reader()
+        terms = sorted({term for name in fields for term in reader.field_terms(name) if term.isalpha()})
+        self.terms = terms
+        lengths = np.fromiter((len(term) for term in terms), dtype=np.int64, count=len(terms))
+        points = np.frombuffer("".join(terms).encode("utf-32-le"), dtype=np.uint32)
+        owners = np.repeat(np.arange(len(terms)), lengths)
+        starts = np.cumsum(lengths) - lengths
+        self._lengths = lengths
+        self._first = points[starts] if len(terms) else np.zeros(0, dtype=np.uint32)
+        self._histograms = np.bincount(
+            owners * _LETTERS + _letter_codes(points), minlength=len(terms) * _LETTERS
+        ).reshape(len(terms), _LETTERS).astype(np.int16)
+
+    def within(self, word: str, maxdist: int) -> list[str]:
+        """Terms sharing the first letter of ``word`` and within ``maxdist`` edits of it."""
+        if not word or not self.terms:
+            return []
+        near = np.flatnonzero((self._first == ord(word[0])) & (np.abs(self._lengths - len(word)) <= maxdist))
+        points = np.frombuffer(word.encode("utf-32-le"), dtype=np.uint32)
+        wanted = np.bincount(_letter_codes(points), minlength=_LETTERS).astype(np.int16)
+        bound = np.abs(self._histograms[near] - wanted).sum(axis=1)
+        return [
+            self.terms[i] for i in near[bound <= 2 * maxdist] if _distance(word, self.terms[i]) <= maxdist
+        ]
+
+
+_LETTERS = 27  # a-z, then everything else
+
+
+def _letter_codes(points: np.ndarray) -> np.ndarray:
+    codes = points.astype(np.int64) - ord("a")
+    codes[(codes < 0) | (codes >= 26)] = 26
+    return codes
+
+
+def correct_word(searcher: Searcher, concept: Concept, vocabulary: Callable[[], Vocabulary]) -> Correction | None:
     """A likelier spelling of a one-word concept, when the word is unknown or very rare.
 
     Candidates are index terms (stems) within one or two edits of the typed word's
@@ -132,10 +96,9 @@ def correct_word(searcher: Searcher, concept: Concept) -> Correction | None:
     reader = searcher.reader()
     maxdist = 1 if len(stemmed) <= 5 else 2
     counts: dict[str, int] = {}
-    for name in CORRECTION_FIELDS:
-        for candidate in reader.terms_within(name, stemmed, maxdist, prefix=1):
-            if candidate != stemmed and candidate.isalpha():
-                counts[candidate] = counts.get(candidate, 0) + reader.doc_frequency(name, candidate)
+    for candidate in vocabulary().within(stemmed, maxdist):
+        if candidate != stemmed:
+            counts[candidate] = sum(reader.doc_frequency(name, candidate) for name in CORRECTION_FIELDS)
     if not counts:
         return None
     best = min(counts, key=lambda candidate: (_distance(stemmed, candidate), -counts[candidate], candidate))

@@ -20,6 +20,7 @@ import shutil
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ __all__ = [
     "read_pointer",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: segments as separate files (no compound copy in memory)
 POINTER = "CURRENT"
 META = "meta.json"
 
@@ -67,7 +68,13 @@ def make_schema() -> wf.Schema:
 
 def path_key(path: Sequence[str]) -> str:
     """A section path as one comparable key: numbering, case and punctuation ignored."""
-    return "/".join(section_key(part) for part in path).replace(",", " ")
+    return "/".join(_part_key(part) for part in path).replace(",", " ")
+
+
+@lru_cache(maxsize=50_000)
+def _part_key(part: str) -> str:
+    """Section names repeat across every entry of a section: fold each name once."""
+    return section_key(part)
 
 
 def entry_from_json(data: dict[str, Any]) -> Entry:
@@ -119,7 +126,7 @@ def build_document(doc_id: str, occurrences: Sequence[Entry], order: int) -> dic
         "source": ",".join(_unique(entry.source for entry in occurrences)),
         "paths": ",".join(paths),
         "order": order,
-        "blob": json.dumps([entry.to_json() for entry in occurrences], ensure_ascii=False),
+        "blob": occurrences_blob(occurrences),
     }
     if year is not None:
         document["year"] = year
@@ -139,6 +146,11 @@ def _link_words(links: Sequence[Link], known: set[str]) -> list[str]:
         if repo:
             found.append(repo.group(1).removesuffix(".git"))
     return found
+
+
+def occurrences_blob(occurrences: Sequence[Entry]) -> str:
+    """The stored form of a document's occurrences (compared to skip unchanged documents)."""
+    return json.dumps([entry.to_json() for entry in occurrences], ensure_ascii=False)
 
 
 def occurrences_from_blob(blob: str) -> list[Entry]:

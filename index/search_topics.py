@@ -13,6 +13,7 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from index.analysis import query_tokens
 from index.model import section_key
@@ -22,6 +23,11 @@ __all__ = ["TopicNode", "TopicTable"]
 
 _HAN_RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)*)\.?(?:\s|$)")
+SIMILAR = 0.75  # difflib ratio from which a name counts as a (mistyped) section name
+MATCH_CACHE = 512
+
+# Section names repeat across lists and levels: fold each once.
+_key = lru_cache(maxsize=50_000)(section_key)
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,7 @@ class TopicTable:
                 level = roots
                 display: tuple[str, ...] = ()
                 for part in path:
-                    key = section_key(part) or part.strip().lower()
+                    key = _key(part) or part.strip().lower()
                     node = level.get(key)
                     if node is None:
                         node = _Node(part.strip(), display + (part.strip(),), key)
@@ -72,6 +78,7 @@ class TopicTable:
         self._count = count
         self.roots = tuple(node for node in (self._freeze(n) for n in roots.values()) if node is not None)
         self._candidates = tuple(self._flatten(self.roots))
+        self._matches: dict[str, tuple[str, ...] | None] = {}
 
     def _freeze(self, node: _Node) -> TopicNode | None:
         count = self._count(path_key(node.path))
@@ -82,7 +89,7 @@ class TopicTable:
 
     def _flatten(self, nodes: Sequence[TopicNode]) -> Iterable[_Candidate]:
         for node in nodes:
-            key = section_key(node.name)
+            key = _key(node.name)
             han = " ".join(_HAN_RUNS.findall(key))
             latin = _HAN_RUNS.sub(" ", key).split()
             parts = tuple(part for part in (key, han, " ".join(latin)) if part)
@@ -92,7 +99,16 @@ class TopicTable:
             yield from self._flatten(node.children)
 
     def match(self, name: str) -> tuple[str, ...] | None:
-        """The best section for ``name``, or None when nothing is close enough."""
+        """The best section for ``name``, or None when nothing is close enough (cached)."""
+        if name in self._matches:
+            return self._matches[name]
+        found = self._match(name)
+        if len(self._matches) >= MATCH_CACHE:
+            self._matches.clear()
+        self._matches[name] = found
+        return found
+
+    def _match(self, name: str) -> tuple[str, ...] | None:
         text = (name or "").strip()
         number = _NUMBER.match(text)
         if number and not text[number.end() :].strip():
@@ -138,6 +154,17 @@ def _label(text: str) -> str:
     return text if len(text) <= 100 else text[:99] + "…"
 
 
+def _best_ratio(wanted: str, parts: Sequence[str]) -> float:
+    """The best difflib ratio of ``wanted`` to a part, skipping parts that cannot reach
+    ``SIMILAR`` (the length bound is exact: ratio <= 2 * shorter / total); 0 if none can."""
+    ratios = [
+        difflib.SequenceMatcher(None, wanted, part).ratio()
+        for part in parts
+        if 2 * min(len(wanted), len(part)) >= SIMILAR * (len(wanted) + len(part))
+    ]
+    return max(ratios, default=0.0)
+
+
 def _score(wanted: str, wanted_terms: frozenset[str], candidate: _Candidate) -> float:
     if wanted == candidate.key:
         return 100.0
@@ -147,8 +174,8 @@ def _score(wanted: str, wanted_terms: frozenset[str], candidate: _Candidate) -> 
         return 80.0 + 10.0 * len(wanted_terms) / max(1, len(candidate.terms))
     if len(wanted) >= 2 and wanted in candidate.key:
         return 70.0 + 10.0 * len(wanted) / len(candidate.key)
-    ratio = max(difflib.SequenceMatcher(None, wanted, part).ratio() for part in candidate.parts)
-    if ratio >= 0.75:
+    ratio = _best_ratio(wanted, candidate.parts)
+    if ratio >= SIMILAR:
         return 60.0 * ratio
     overlap = len(wanted_terms & candidate.terms)
     if overlap and overlap * 2 >= len(wanted_terms):

@@ -8,7 +8,6 @@ and with the shared corpus of ~50k entries from unrelated awesome lists as distr
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,20 +17,10 @@ import yaml
 
 from index.parser import parse_file
 from index.search import SearchIndex, SourceSnapshot
+from tests.conftest import shared_dir
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _shared() -> Path:
-    """$MEDBOT_SHARED, else ``shared`` beside the checkout."""
-    candidates = [os.environ.get("MEDBOT_SHARED"), Path(__file__).resolve().parents[2] / "shared", REPO.parent / "shared"]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "eval").is_dir():
-            return Path(candidate)
-    return REPO.parent / "shared"
-
-
-SHARED = _shared()
+SHARED = shared_dir() or REPO.parent / "shared"
 EVAL = SHARED / "eval" / "relevance-dev.yaml"
 CORPUS = SHARED / "corpus" / "lists"
 SEEDS = sorted((REPO / "data" / "lists").glob("*.md"))

@@ -325,3 +325,18 @@ def test_an_empty_index_answers_politely(tmp_path: Path) -> None:
     assert empty.search("lesion").total == 0
     assert empty.topics() == () and empty.match_topic("x") is None and empty.random() is None
     assert empty.get("abc") is None and empty.similar("abc") == [] and empty.source_counts() == {}
+
+
+def test_adding_one_entry_to_a_big_list_rewrites_only_that_entry(tmp_path: Path) -> None:
+    lines = "\n".join(f"* [Tool number {n}](https://example.org/tool-{n})" for n in range(300))
+    index = SearchIndex.open(tmp_path / "index")
+    index.sync([_snapshot("tools", f"# Tools\n\n## All\n{lines}\n")], progress=False)
+    assert index._searcher is not None
+    written_before = index._searcher.reader().doc_count_all()
+    more = f"# Tools\n\n## All\n{lines}\n* [A brand new tool](https://example.org/new-tool)\n"
+    index.sync([_snapshot("tools", more, fingerprint="v2")], progress=False)
+    assert index._searcher is not None
+    assert index._searcher.reader().doc_count_all() == written_before + 1
+    assert index.search("brand new tool").hits[0].entry.url == "https://example.org/new-tool"
+    assert index.search("tool number 7").total >= 1
+    index.close()

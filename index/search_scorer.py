@@ -1,0 +1,284 @@
+"""Ranking every match at array speed: BM25F per (field, term) once, then numpy sums.
+
+Whoosh scores a query by walking a tree of matchers one posting at a time (about 1.5 µs
+per posting per tree level); a common word in 13k entries then costs half a second.
+This module computes the same BM25F contributions, but per (field, term) as whole
+arrays — document numbers and scores, read block by block from the posting file and
+cached per open searcher — and combines a query's concepts with dense numpy arithmetic
+over all documents:
+
+- a form (one term, a phrase, or all-of-these-words) scores the sum of its weighted
+  fields, exactly as Whoosh's Or of boosted Terms would;
+- a concept scores its best form (DisjunctionMax);
+- a query of several concepts sums them, each matched concept adding ``bonus`` so
+  entries with more of the concepts form the re-ranking window;
+- the window is then re-ranked by the share of concepts each entry matches.
+
+Only phrases need positions: their documents come from Whoosh's own phrase matcher
+(cached too), their scores from the term arrays. The total count is the number of
+non-zero scores, so counting costs nothing extra.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
+
+from index.search_query import Concept
+
+__all__ = ["VectorScorer"]
+
+B = 0.75
+K1 = 1.2
+COORD_POWER = 2.0
+# Postings kept in memory per searcher (docnum + score: 12 bytes each).
+CACHE_POSTINGS = 3_000_000
+_LENGTHS = np.array([byte_to_length(i) or 0 for i in range(256)], dtype=np.float64)
+_EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+
+Postings = tuple[np.ndarray, np.ndarray]
+T = TypeVar("T")
+
+
+class _Lru:
+    """A small LRU bounded by a cost (postings held), not by entry count."""
+
+    def __init__(self, budget: int) -> None:
+        self._budget = budget
+        self._used = 0
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+
+    def get(self, key: Hashable, make: Callable[[], T], cost: Callable[[T], int]) -> T:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+            return found[0]  # type: ignore[no-any-return]
+        value = make()
+        size = cost(value) + 1
+        self._items[key] = (value, size)
+        self._used += size
+        while self._used > self._budget and len(self._items) > 1:
+            _, (_, dropped) = self._items.popitem(last=False)
+            self._used -= dropped
+        return value
+
+
+class VectorScorer:
+    """Scores parsed queries over one open searcher; build a new one after each reopen."""
+
+    def __init__(self, searcher: Searcher, fields: Sequence[tuple[str, float]], phrase_fields: frozenset[str]):
+        self.searcher = self._searcher = searcher
+        self._fields = tuple(fields)
+        self._phrase_fields = phrase_fields
+        reader = searcher.reader()
+        self._size = reader.doc_count_all()
+        self._leaves = [(leaf, int(offset)) for leaf, offset in reader.leaf_readers()]
+        self._live: np.ndarray | None = None
+        if reader.has_deletions():
+            live = np.ones(self._size, dtype=bool)
+            for leaf, offset in self._leaves:
+                if leaf.has_deletions():
+                    deleted = [d for d in range(leaf.doc_count_all()) if leaf.is_deleted(d)]
+                    live[np.asarray(deleted, dtype=np.int64) + offset] = False
+            self._live = live
+        self._lengths: dict[str, np.ndarray] = {}
+        self._cache = _Lru(CACHE_POSTINGS)
+        self._masks = _Lru(64 * self._size + 1)
+
+    # --- postings -------------------------------------------------------------------
+
+    def postings(self, field: str, term: str) -> Postings:
+        """Sorted global docnums holding ``term`` in ``field`` and their BM25F scores."""
+        return self._cache.get(("t", field, term), lambda: self._load(field, term), lambda p: len(p[0]))
+
+    def _load(self, field: str, term: str) -> Postings:
+        ids: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        for leaf, offset in self._leaves:
+            if (field, term) not in leaf:
+                continue
+            leaf_ids, leaf_weights = _read_postings(leaf.postings(field, term))
+            ids.append(leaf_ids + offset)
+            weights.append(leaf_weights)
+        if not ids:
+            return _EMPTY
+        docs = np.concatenate(ids)
+        tf = np.concatenate(weights)
+        lengths = self._field_lengths(field)[docs]
+        searcher = self._searcher
+        idf = searcher.idf(field, term)
+        avg = searcher.avg_field_length(field) or 1
+        scores = idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * lengths / avg))
+        return docs, scores
+
+    def _field_lengths(self, field: str) -> np.ndarray:
+        lengths = self._lengths.get(field)
+        if lengths is None:
+            parts = [_leaf_lengths(leaf, field) for leaf, _ in self._leaves]
+            lengths = np.concatenate(parts) if parts else np.zeros(0)
+            self._lengths[field] = lengths
+        return lengths
+
+    def _phrase_docs(self, field: str, terms: tuple[str, ...]) -> np.ndarray:
+        def find() -> np.ndarray:
+            if any(len(self.postings(field, term)[0]) == 0 for term in terms):
+                return _EMPTY[0]
+            matcher = wq.Phrase(field, list(terms)).matcher(self._searcher)
+            return np.fromiter(matcher.all_ids(), dtype=np.int64) if matcher.is_active() else _EMPTY[0]
+
+        return self._cache.get(("p", field, terms), find, len)
+
+    def filter_mask(self, filter_query: wq.Query) -> np.ndarray:
+        """Which documents a filter query lets through (cached per filter)."""
+
+        def make() -> np.ndarray:
+            mask = np.zeros(self._size, dtype=bool)
+            docs = np.fromiter(self._searcher.docs_for_query(filter_query), dtype=np.int64)
+            mask[docs] = True
+            return mask
+
+        return self._masks.get(("f", repr(filter_query)), make, lambda mask: self._size)
+
+    # --- scoring --------------------------------------------------------------------
+
+    def _form(self, terms: tuple[str, ...], weight: float, exact: bool) -> np.ndarray | None:
+        """One form of a concept as a dense score array (0 = no match)."""
+        scores = np.zeros(self._size)
+        if len(terms) == 1:
+            for name, field_weight in self._fields:
+                docs, values = self.postings(name, terms[0])
+                if len(docs):
+                    scores[docs] += values * (field_weight * weight)
+            return scores
+        if exact:
+            for name, field_weight in self._fields:
+                if name not in self._phrase_fields:
+                    continue
+                docs = self._phrase_docs(name, terms)
+                if not len(docs):
+                    continue
+                total = np.zeros(len(docs))
+                for term in terms:
+                    term_docs, values = self.postings(name, term)
+                    total += values[np.searchsorted(term_docs, docs)]
+                scores[docs] += total * (field_weight * weight)
+            return scores
+        # every word somewhere in the entry, each in its best-weighted fields summed
+        every = np.ones(self._size, dtype=bool)
+        for term in terms:
+            one = self._form((term,), weight, True)
+            assert one is not None
+            every &= one > 0
+            scores += one
+        scores[~every] = 0.0
+        return scores
+
+    def concept_scores(self, concept: Concept) -> np.ndarray:
+        """The best form's score per document (DisjunctionMax)."""
+        best: np.ndarray | None = None
+        for terms, weight, exact in concept.alternatives:
+            form = self._form(terms, weight, exact)
+            if form is None:
+                continue
+            best = form if best is None else np.maximum(best, form, out=best)
+        return best if best is not None else np.zeros(self._size)
+
+    def rank(
+        self, concepts: Sequence[Concept], filter_query: wq.Query | None, window: int, bonus: float
+    ) -> tuple[int, list[tuple[int, float]]]:
+        """(matches, best ``window`` (docnum, score) re-ranked by concepts matched)."""
+        if not concepts:
+            return 0, []
+        combined = np.zeros(self._size)
+        counts = np.zeros(self._size, dtype=np.int32)
+        for concept in concepts:
+            scores = self.concept_scores(concept)
+            matched = scores > 0
+            counts += matched
+            combined += scores
+            if len(concepts) > 1:
+                combined[matched] += bonus
+        if self._live is not None:
+            combined[~self._live] = 0.0
+        if filter_query is not None:
+            combined[~self.filter_mask(filter_query)] = 0.0
+        hits = np.flatnonzero(combined > 0)
+        total = len(hits)
+        if not total:
+            return 0, []
+        top = _top(hits, combined[hits], window)
+        if len(concepts) < 2:
+            return total, [(int(doc), float(combined[doc])) for doc in top]
+        share = ((1 + counts[top]) / (1 + len(concepts))) ** COORD_POWER
+        rescored = combined[top] * share
+        order = np.lexsort((top, -rescored))
+        return total, [(int(top[i]), float(rescored[i])) for i in order]
+
+
+def _top(docs: np.ndarray, scores: np.ndarray, window: int) -> np.ndarray:
+    """The ``window`` best docs, best first, ties to the lower docnum (as Whoosh)."""
+    if len(docs) > window:
+        kth = np.partition(scores, len(scores) - window)[len(scores) - window]
+        keep = scores >= kth
+        docs, scores = docs[keep], scores[keep]
+    order = np.lexsort((docs, -scores))[:window]
+    return docs[order]
+
+
+def _read_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
+    """All (docnum, weight) of one segment's posting list, a block at a time.
+
+    Deleted documents are kept (the caller masks them), so we unwrap Whoosh's
+    deletion filter and read the raw W3 blocks; any other matcher is walked.
+    """
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    ids: list[Any] = []
+    weights: list[Any] = []
+    if all(hasattr(matcher, name) for name in ("_read_ids", "_read_weights", "_next_block", "_atend")):
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            ids.append(np.asarray(matcher._ids, dtype=np.int64))
+            weights.append(np.asarray(matcher._weights, dtype=np.float64))
+            matcher._next_block()
+        if not ids:
+            return _EMPTY
+        return np.concatenate(ids), np.concatenate(weights)
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
+    return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
+
+
+def _leaf_lengths(leaf: Any, field: str) -> np.ndarray:
+    """A segment's field lengths for every document, decoded like Whoosh's length bytes."""
+    count = leaf.doc_count_all()
+    raw = _raw_length_bytes(leaf, field, count)
+    if raw is None:  # not the W3 codec: ask document by document
+        return np.asarray([leaf.doc_field_length(d, field, 0) or 0 for d in range(count)], dtype=np.float64)
+    return _LENGTHS[raw]
+
+
+def _raw_length_bytes(leaf: Any, field: str, count: int) -> np.ndarray | None:
+    try:
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+        column = leaf._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+        if column is None:
+            return np.zeros(count, dtype=np.uint8)
+        data = column._dbfile.get(column._basepos, column._count)
+    except (AttributeError, ImportError, TypeError):
+        return None
+    raw = np.zeros(count, dtype=np.uint8)
+    values = np.frombuffer(bytes(data), dtype=np.uint8)[:count]
+    raw[: len(values)] = values
+    return raw
