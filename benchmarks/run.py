@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.corpus import QUERIES_PATH, Workspace, default_corpus_dir, load_queries, prepare_workspace
-from benchmarks.phases import PhaseFailed, cold_start, diff_large_list, run_worker
+from benchmarks.phases import PhaseFailed, cold_start, run_worker
 from benchmarks.relevance import relevance_path
 from benchmarks.report import BASELINES, check_targets, draw_chart, format_table, ratios
 
@@ -73,10 +73,12 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
         entries, parse_s = _parse_all(workspace)
         entries_path = scratch / "entries.pickle"
         entries_path.write_bytes(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
+        entry_count = len(entries)
+        del entries  # the phases below run in children; keep this process's heap small
         figures["corpus"] = {
             "dir": workspace.corpus_label,
             "lists": len(workspace.files),
-            "entries": len(entries),
+            "entries": entry_count,
             "bytes": sum(path.stat().st_size for path in workspace.files),
         }
         figures["parse_s"] = round(parse_s, 3)
@@ -132,7 +134,7 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
             phase(engine, started)
 
         started = time.perf_counter()
-        figures["diff"] = diff_large_list(1000 if quick else 5000, repetitions=2 if quick else 7)
+        figures["diff"] = run_worker("diff", {"entries": 1000 if quick else 5000, "repetitions": 2 if quick else 7})
         phase("diff", started)
         started = time.perf_counter()
         figures["poll"] = _poll(50 if quick else 1000, notes)
@@ -193,12 +195,7 @@ def _seed_list(workspace: Workspace) -> Path:
 
 
 def _poll(sources: int, notes: list[str]) -> dict[str, Any] | None:
-    try:
-        from benchmarks.pollbench import poll_sources
-    except ImportError as exc:
-        notes.append(f"watcher poll not measured: {exc}")
-        return None
-    result = poll_sources(sources)
+    result = run_worker("poll", {"sources": sources})
     if result.get("note"):
         notes.append(str(result["note"]))
     return result

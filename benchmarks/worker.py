@@ -8,6 +8,8 @@ one JSON object on the last line of stdout. The phases:
 - ``medbot-query``: the index opened as the bot opens it, then the query set through
   ``SearchIndex.search`` and through ``core.handle`` (and ``core.press`` for later pages).
 - ``baseline``: one baseline engine built from the parsed entries and queried.
+- ``diff`` and ``poll``: the large-list diff and the watcher poll, away from the
+  bench process's heap (its parsed entries would slow the garbage collector).
 """
 
 from __future__ import annotations
@@ -170,7 +172,25 @@ def _slowest(queries: list[BenchQuery], samples: list[float], passes: int, count
     return [{"query": q.text, "page": q.page, "ms": round(t * 1000, 2)} for t, q in per_query[:count]]
 
 
-PHASES = {"medbot-build": medbot_build, "medbot-query": medbot_query, "baseline": baseline}
+def diff_phase(args: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks.phases import diff_large_list
+
+    return diff_large_list(int(args["entries"]), int(args["repetitions"]))
+
+
+def poll_phase(args: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks.pollbench import poll_sources
+
+    return poll_sources(int(args["sources"]))
+
+
+PHASES = {
+    "medbot-build": medbot_build,
+    "medbot-query": medbot_query,
+    "baseline": baseline,
+    "diff": diff_phase,
+    "poll": poll_phase,
+}
 
 
 def main(argv: list[str]) -> int:
