@@ -118,7 +118,7 @@ def format_table(figures: dict[str, Any]) -> str:
         ("watcher poll of all sources", lookup(figures, "poll.poll_s"), "s"),
         ("watcher first poll (baselines)", lookup(figures, "poll.first_poll_s"), "s"),
         ("peak RSS, build process", figures.get("peak_rss_build_mb"), "MB"),
-        ("peak RSS, build's writer child", figures.get("peak_rss_build_child_mb"), "MB"),
+        ("peak RSS, build's largest child", figures.get("peak_rss_build_child_mb"), "MB"),
         ("peak RSS, query process", figures.get("peak_rss_query_mb"), "MB"),
         ("peak RSS, cold `medbot search`", figures.get("peak_rss_cold_start_mb"), "MB"),
     ]

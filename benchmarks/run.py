@@ -147,7 +147,7 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
         "sync(rebuild=True), which parses every list itself",
         "peak RSS is per child process: the build (full build plus the incremental syncs) and the query "
         "phase (index open, the query set through search and core.handle) are measured separately; "
-        "peak_rss_build_child_mb is the largest child of the build (Whoosh's writer processes)",
+        "peak_rss_build_child_mb is the build's largest child process (parse forks or Whoosh's writer)",
         "search is the steady state (after a first pass over the query set in a fresh process); "
         "search_first_pass is that first pass, with nothing cached yet",
     ]
