@@ -37,6 +37,8 @@ __all__ = ["PollReport", "SourceReport", "fingerprint", "poll_once", "run_watche
 
 log = logging.getLogger(__name__)
 
+MAX_CONCURRENT_FETCHES = 32
+
 OnUpdate = Callable[[str, str, ListDocument], Awaitable[object]]
 """``await on_update(name, fingerprint, document)``: put one source's new version in the index."""
 
@@ -93,8 +95,15 @@ async def poll_once(
     report = PollReport(poll_id)
     states = await asyncio.to_thread(store.source_states)
     watched = [source for source in settings.sources if source.url or source.path]
-    fetches = [_fetch(client, settings, source, states.get(source.name), moment, force) for source in watched]
-    results = await asyncio.gather(*fetches, return_exceptions=True)
+    # A bounded number of fetches at once: queued behind the client's connection pool,
+    # the rest would spend their timeout waiting for a connection, not for the server.
+    slots = asyncio.Semaphore(MAX_CONCURRENT_FETCHES)
+
+    async def fetch(source: SourceConfig) -> Fetched | None:
+        async with slots:
+            return await _fetch(client, settings, source, states.get(source.name), moment, force)
+
+    results = await asyncio.gather(*(fetch(source) for source in watched), return_exceptions=True)
     for source, result in zip(watched, results, strict=True):
         state = states.get(source.name)
         if result is None:

@@ -12,6 +12,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 __all__ = [
@@ -125,6 +126,7 @@ _SPACE = re.compile(r"\s+")
 _NUMBERING = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[ivxlc]+\.|[a-z]\.)\s+", re.I)
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise_url(url: str) -> str:
     """A key under which the forms people write of one link compare equal.
 
@@ -196,6 +198,7 @@ def _fragment_matters(fragment: str) -> bool:
     return not _NOISE_FRAGMENT.match(fragment)
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise_title(title: str) -> str:
     """Case, accents, punctuation and spacing folded, for link-less entries and sections."""
     text = unicodedata.normalize("NFKC", title).casefold()
