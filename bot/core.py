@@ -77,6 +77,10 @@ class MedBot:
         self.last_sync = report
         return report
 
+    async def warm(self) -> None:
+        """Prepare the index for fast first answers (a long-running bot calls this at start)."""
+        await self.run_index(self.index.warm)
+
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self.index.close()

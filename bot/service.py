@@ -73,6 +73,8 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
     try:
         from bot.watcher import run_watcher
 
+        await core.warm()
+
         if settings.telegram_token:
             from adapters.telegram_bot import TelegramSender, build_application, start_application
 

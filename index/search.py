@@ -344,6 +344,21 @@ class SearchIndex:
             self._topics = TopicTable(sections, lambda key: counts.get(key, 0))
         return self._topics
 
+    def warm(self) -> None:
+        """Build what the first queries after opening would otherwise build on demand.
+
+        The section table (topic matching, autocomplete), the typo vocabulary and the
+        scorer's per-field lengths cost a few hundred milliseconds once; a long-running
+        bot pays that at start-up instead of on a user's first question.
+        """
+        with self._lock:
+            searcher = self._searcher
+            if searcher is None:
+                return
+            self._table()
+            self._vocabulary_for(searcher)
+            self._scorer_for(searcher).warm()
+
     def topics(self) -> tuple[TopicNode, ...]:
         """The section tree of all lists merged by name, with entry counts."""
         with self._lock:

@@ -118,6 +118,11 @@ class VectorScorer:
         scores = idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * lengths / avg))
         return docs, scores
 
+    def warm(self) -> None:
+        """Load every field's length column now (the bot does this at start-up)."""
+        for field, _weight in self._fields:
+            self._field_lengths(field)
+
     def _field_lengths(self, field: str) -> np.ndarray:
         lengths = self._lengths.get(field)
         if lengths is None:

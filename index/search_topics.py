@@ -118,6 +118,10 @@ class TopicTable:
         wanted = section_key(text)
         if not wanted:
             return None
+        # the common case, a name as written (or one of its languages): no fuzzy scoring
+        exact = [candidate for candidate in self._candidates if candidate.key == wanted or wanted in candidate.parts]
+        if exact:
+            return max(exact, key=lambda c: (c.key == wanted, -len(c.path), c.count)).path
         wanted_terms = frozenset(token.term for token in query_tokens(wanted))
         best: tuple[float, int, int] | None = None
         best_path: tuple[str, ...] | None = None

@@ -340,3 +340,23 @@ def test_adding_one_entry_to_a_big_list_rewrites_only_that_entry(tmp_path: Path)
     assert index.search("brand new tool").hits[0].entry.url == "https://example.org/new-tool"
     assert index.search("tool number 7").total >= 1
     index.close()
+
+
+def test_warming_an_index_changes_no_answer(tmp_path) -> None:
+    """The bot warms its index at start-up; what it answers must be the same either way."""
+    from index.parser import parse_file
+    from index.search import SearchIndex, SourceSnapshot
+    from tests.conftest import REPO_ROOT
+
+    lists = sorted((REPO_ROOT / "data" / "lists").glob("*.md"))
+    snapshots = [SourceSnapshot(p.stem, "v1", lambda p=p: parse_file(p)) for p in lists]
+    cold = SearchIndex.open(tmp_path / "index")
+    cold.sync(snapshots)
+    before = [(h.entry.id, h.score) for h in cold.search("single cell clustering").hits]
+    topic_before = cold.match_topic("单细胞")
+    cold.close()
+    warm = SearchIndex.open(tmp_path / "index")
+    warm.warm()
+    assert [(h.entry.id, h.score) for h in warm.search("single cell clustering").hits] == before
+    assert warm.match_topic("单细胞") == topic_before is not None
+    warm.close()
