@@ -115,6 +115,8 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
         samples["medbot (first pass, fresh process)"] = served.pop("search_first_pass_samples_ms")
         for key in ("search", "search_first_pass", "handle", "relevance", "slowest_queries"):
             figures[key] = served.get(key)
+        figures["index_open_s"] = served.get("open_s")
+        figures["index_warm_s"] = served.get("warm_s")
         figures["peak_rss_build_mb"] = build.get("peak_rss_build_mb")
         figures["peak_rss_build_child_mb"] = build.get("peak_rss_build_child_mb")
         figures["peak_rss_query_mb"] = served.get("peak_rss_query_mb")
