@@ -366,7 +366,11 @@ async def watch_main(settings: Settings, once: bool) -> int:
 
 
 async def _open_senders(core: Any, settings: Settings) -> tuple[dict[str, Sender], list[Callable[[], Awaitable[object]]]]:
-    """A sender per platform with a token (Telegram via its adapter), plus the console."""
+    """A sender per platform with a token (through its adapter), plus the console.
+
+    Discord delivers through a connected client, so for a one-off ``watch --once`` the
+    client runs until the closers stop it; a send waits (bounded) for it to be ready.
+    """
     from bot.announcer import ConsoleSender
 
     senders: dict[str, Sender] = {"console": ConsoleSender()}
@@ -378,6 +382,19 @@ async def _open_senders(core: Any, settings: Settings) -> tuple[dict[str, Sender
         await application.initialize()
         senders["telegram"] = telegram_bot.TelegramSender(application.bot)
         closers.append(application.shutdown)
+    if settings.discord_token:
+        import adapters.discord_bot as discord_bot
+
+        client = discord_bot.build_client(core, settings)
+        stop = asyncio.Event()
+        running = asyncio.create_task(discord_bot.run_client(core, settings, stop, client=client), name="discord")
+        senders["discord"] = discord_bot.DiscordSender(client)
+
+        async def close_discord() -> None:
+            stop.set()
+            await running
+
+        closers.append(close_discord)
     return senders, closers
 
 

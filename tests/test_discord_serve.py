@@ -68,3 +68,28 @@ async def test_a_subscribed_channel_gets_the_new_paper_from_serve(fake: FakeDisc
     assert embed["title"] == "Zebrafish heart regeneration @everyone"  # shown, but pings nobody
     assert embed["url"] == "https://example.org/zf-heart"
     assert {"name": "Code", "value": "[code](https://github.com/lab/zf-heart)", "inline": True} in embed["fields"]
+
+
+async def test_watch_once_announces_to_a_subscribed_discord_channel(fake: FakeDiscord, tmp_path: Path) -> None:
+    """A lab runs ``medbot watch --once`` from cron with only a Discord token."""
+    from bot.store import Store
+    from bot.watcher import watch_main
+
+    lab_list = tmp_path / "lab.md"
+    lab_list.write_text(FIRST, encoding="utf-8")
+    config = tmp_path / "medbot.yaml"
+    config.write_text("sources:\n  - name: lab-list\n    path: lab.md\n", encoding="utf-8")
+    settings = load_settings(config, tmp_path / "data", environ={"DISCORD_BOT_TOKEN": TOKEN})
+    assert await watch_main(settings, once=True) == 0  # the baseline: nothing to announce
+    with Store(settings.state_path) as store:
+        store.add_subscription("discord", str(fake.channel_id), "zebrafish", created_by="42")
+    lab_list.write_text(FIRST + ADDED, encoding="utf-8")
+
+    assert await watch_main(settings, once=True) == 0
+
+    posts = [r for r in fake.requests if r.method == "POST" and r.path == f"/channels/{fake.channel_id}/messages"]
+    assert len(posts) == 1
+    assert posts[0].json["allowed_mentions"] == {"parse": []}
+    assert posts[0].json["embeds"][0]["title"] == "Zebrafish heart regeneration @everyone"
+    with Store(settings.state_path) as store:
+        assert store.outbox_counts().get("sent") == 1 and not store.outbox_counts().get("pending")
