@@ -248,7 +248,10 @@ def _primary(candidates: Sequence[Piece]) -> Piece:
 
 
 def _url_title(url: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # malformed host such as ``http://[oops``
+        return url
     return (parts.netloc + parts.path).rstrip("/") or url
 
 

@@ -105,7 +105,10 @@ _CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org")
 
 
 def _looks_like_code(link: Link) -> bool:
-    host = urlsplit(link.url).netloc.lower()
+    try:
+        host = urlsplit(link.url).netloc.lower()
+    except ValueError:  # a malformed link such as ``http://[oops``
+        host = ""
     return bool(_CODE_WORDS.search(link.text)) or any(host.endswith(h) for h in _CODE_HOSTS)
 
 
@@ -144,7 +147,12 @@ def normalise_url(url: str) -> str:
         raw = "//" + raw if re.match(r"^[\w.-]+\.[a-z]{2,}(/|$)", raw, re.I) else raw
         if not raw.startswith("//"):
             return raw.lower()
-    parts = urlsplit(raw if "://" in raw else "http:" + raw)
+    try:
+        parts = urlsplit(raw if "://" in raw else "http:" + raw)
+    except ValueError:
+        # Unbalanced brackets in the host (``http://[oops``): urlsplit refuses them. The
+        # link is still the entry's identity, compared as written.
+        return raw.lower()
     host = parts.netloc.lower().rsplit("@", 1)[-1]
     host = re.sub(r":(80|443)$", "", host)
     if host.startswith("www."):

@@ -419,7 +419,10 @@ def _is_anchor_link(url: str, anchors: set[str]) -> bool:
         return True
     if "#" not in url:
         return False
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # malformed host such as ``http://[oops#x``: not one of our anchors
+        return False
     if not parts.fragment or _anchor_key(parts.fragment) not in anchors:
         return False
     segments = [s for s in parts.path.split("/") if s]

@@ -34,3 +34,9 @@ def test_link_less_entries_are_identified_by_title() -> None:
 def test_section_numbering_is_ignored_for_matching() -> None:
     assert section_key("2.1.1 Software") == section_key("software")
     assert section_key("2.3 单细胞 Single-Cell") == section_key("单细胞 single cell")
+
+
+def test_a_link_with_an_unbalanced_bracket_in_its_host_still_has_a_key() -> None:
+    # urlsplit raises "Invalid IPv6 URL" on these; a typo in one link must not break a list.
+    assert normalise_url("http://[oops") == "http://[oops"
+    assert identity_key("https://[broken/paper", "Paper") == "https://[broken/paper"

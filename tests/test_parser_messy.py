@@ -200,6 +200,20 @@ def test_bare_urls_give_the_link_and_the_text_before_is_the_title() -> None:
     assert doc.entries[1].title == "only.example"
 
 
+def test_one_link_with_a_malformed_host_does_not_cost_the_list_its_entries() -> None:
+    text = (
+        "# List\n\n## Tools\n"
+        "* [Good](https://good.example) - fine\n"
+        "* [Typo](http://[oops) - a bracket where the host should be\n"
+        "* [Paper](https://paper.example/x) [code](http://[c#readme)\n"
+    )
+    doc = parse(text)
+    assert doc.warnings == ()
+    assert [entry.title for entry in doc.entries] == ["Good", "Typo", "Paper"]
+    assert doc.entries[1].url == "http://[oops"
+    assert doc.entries[2].code_url == "http://[c#readme"
+
+
 def test_angle_bracket_destinations_and_brackets_in_link_text() -> None:
     doc = parse("- [Model [v2] (2021)](<https://m.example/a b>) - with spaces\n")
     entry = doc.entries[0]
