@@ -30,7 +30,6 @@ __all__ = [
     "MixedTokenizer",
     "QueryToken",
     "is_han",
-    "plain_analyzer",
     "query_tokens",
     "stem_word",
     "text_analyzer",
@@ -179,11 +178,6 @@ class MixedTokenizer(Tokenizer):
 def text_analyzer() -> Composable:
     """The analyzer of every full-text field: mixed tokenizer, then English stemming."""
     return MixedTokenizer() | StemFilter(stemfn=stem_word, cachesize=None)
-
-
-def plain_analyzer() -> Composable:
-    """Unstemmed words (the vocabulary behind "did you mean")."""
-    return MixedTokenizer()
 
 
 @dataclass(frozen=True, slots=True)

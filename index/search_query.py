@@ -1,4 +1,4 @@
-"""From what a lab member typed to a Whoosh query, without ever failing.
+"""From what a lab member typed to concepts and filters, without ever failing.
 
 We do not use Whoosh's query parser: its syntax (``AND``, ``field:``, ``*``, parentheses)
 is not what people in a chat mean, and every bit of it is a way to fail. Instead a small
@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-
-from whoosh import query as wq
+from dataclasses import dataclass
 
 from index.analysis import QueryToken, is_han, query_tokens
 from index.search_synonyms import SynonymMap
@@ -23,7 +21,6 @@ __all__ = [
     "Concept",
     "ParsedQuery",
     "YearRange",
-    "concept_query",
     "parse_query",
 ]
 
@@ -42,7 +39,6 @@ SYNONYM_WEIGHT = 0.9
 CROSS_SCRIPT_WEIGHT = 0.4
 LOOSE_WEIGHT = 0.6
 SUBWORD_WEIGHT = 0.4
-FORMS_TIEBREAK = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +69,6 @@ class ParsedQuery:
     years: tuple[YearRange, ...] = ()
     sources: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
-    phrases: tuple[str, ...] = field(default=())
-
-    @property
-    def has_filters(self) -> bool:
-        return bool(self.topics or self.years or self.sources or self.tags)
 
 
 def parse_query(text: str, synonyms: SynonymMap) -> ParsedQuery:
@@ -108,12 +99,10 @@ def parse_query(text: str, synonyms: SynonymMap) -> ParsedQuery:
 
     rest = _FILTER.sub(take_filter, cleaned)
     concepts: list[Concept] = []
-    phrases: list[str] = []
 
     def take_phrase(match: re.Match[str]) -> str:
         tokens = query_tokens(match.group(1))
         if len(tokens) > 1:
-            phrases.append(match.group(1).strip())
             concepts.append(
                 Concept(match.group(1).strip(), (((tuple(t.term for t in tokens)), 1.0, True),))
             )
@@ -129,7 +118,6 @@ def parse_query(text: str, synonyms: SynonymMap) -> ParsedQuery:
         years=tuple(years),
         sources=tuple(sources),
         tags=tuple(tags),
-        phrases=tuple(phrases),
     )
 
 
@@ -187,29 +175,3 @@ def _dedupe(concepts: Sequence[Concept]) -> list[Concept]:
             unique.append(concept)
     return unique
 
-
-def concept_query(
-    concept: Concept,
-    fields: Sequence[tuple[str, float]],
-    phrase_fields: frozenset[str],
-) -> wq.Query:
-    """One concept in every weighted field; its forms compete (best form counts)."""
-    forms: list[wq.Query] = []
-    for terms, weight, exact in concept.alternatives:
-        per_field: list[wq.Query] = []
-        for name, field_weight in fields:
-            boost = field_weight * weight
-            if len(terms) == 1:
-                per_field.append(wq.Term(name, terms[0], boost=boost))
-            elif exact and name in phrase_fields:
-                per_field.append(wq.Phrase(name, list(terms), boost=boost))
-        if not exact and len(terms) > 1:
-            # every typed word somewhere in the entry, each in its best field
-            per_field = [
-                wq.And([wq.Or([wq.Term(name, term, boost=fw * weight) for name, fw in fields]) for term in terms])
-            ]
-        if per_field:
-            forms.append(per_field[0] if len(per_field) == 1 else wq.Or(per_field))
-    if len(forms) == 1:
-        return forms[0]
-    return wq.DisjunctionMax(forms, tiebreak=FORMS_TIEBREAK)

@@ -153,7 +153,7 @@ class VectorScorer:
 
     # --- scoring --------------------------------------------------------------------
 
-    def _form(self, terms: tuple[str, ...], weight: float, exact: bool) -> np.ndarray | None:
+    def _form(self, terms: tuple[str, ...], weight: float, exact: bool) -> np.ndarray:
         """One form of a concept as a dense score array (0 = no match)."""
         scores = np.zeros(self._size)
         if len(terms) == 1:
@@ -179,7 +179,6 @@ class VectorScorer:
         every = np.ones(self._size, dtype=bool)
         for term in terms:
             one = self._form((term,), weight, True)
-            assert one is not None
             every &= one > 0
             scores += one
         scores[~every] = 0.0
@@ -190,8 +189,6 @@ class VectorScorer:
         best: np.ndarray | None = None
         for terms, weight, exact in concept.alternatives:
             form = self._form(terms, weight, exact)
-            if form is None:
-                continue
             best = form if best is None else np.maximum(best, form, out=best)
         return best if best is not None else np.zeros(self._size)
 

@@ -241,10 +241,6 @@ class Meta:
 
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def order_of(self, name: str) -> int:
-        names = list(self.sources)
-        return names.index(name) if name in names else len(names)
-
     @classmethod
     def load(cls, generation_dir: Path) -> Meta:
         try:
