@@ -32,7 +32,7 @@ from index.model import Entry, ListDocument, entry_id, normalise_url
 from index.search_build import SourceSnapshot, apply_changes, build_generation, want_progress
 from index.search_query import ParsedQuery, parse_query
 from index.search_rank import Correction, Vocabulary, correct_word
-from index.search_scorer import VectorScorer
+from index.search_scorer import K1, B, VectorScorer
 from index.search_synonyms import SynonymMap, load_synonyms
 from index.search_topics import TopicNode, TopicTable
 
@@ -448,7 +448,8 @@ class SearchIndex:
 
 
 def _weighting() -> scoring.WeightingModel:
-    return scoring.BM25F(B=0.75, K1=1.2)
+    """Whoosh's own BM25F (``similar`` ranks with it) with the array scorer's parameters."""
+    return scoring.BM25F(B=B, K1=K1)
 
 
 def _apply_corrections(query: str, corrections: Sequence[Correction]) -> str:

@@ -2,7 +2,7 @@
 
 Layout of ``index_dir``::
 
-    CURRENT          {"generation": "gen-...", "analyzer": 1, "schema": 1}  (os.replace'd)
+    CURRENT          {"generation": "gen-...", "analyzer": 1, "schema": 2}  (os.replace'd)
     gen-<stamp>/     a Whoosh index plus meta.json (each source's fingerprint, sections)
 
 A full build writes a fresh generation and then swaps ``CURRENT``; a crash before the
