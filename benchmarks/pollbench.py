@@ -87,15 +87,12 @@ def serve(count: int) -> None:
 
 def poll_sources(count: int) -> dict[str, Any]:
     """Figures of one steady-state poll over ``count`` sources."""
-    try:
-        import httpx
+    import httpx
 
-        from bot.config import Settings, SourceConfig
-        from bot.store import Store
-        from bot.watcher import poll_once
-    except ImportError as exc:
-        return {"sources": count, "poll_s": None, "note": f"watcher poll not measured: {exc}"}
     from benchmarks.phases import child_env
+    from bot.config import Settings, SourceConfig
+    from bot.store import Store
+    from bot.watcher import poll_once
 
     server = subprocess.Popen([sys.executable, "-m", "benchmarks.pollbench", "serve", str(count)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, env=child_env(), cwd=REPO, text=True)

@@ -139,7 +139,7 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
         figures["diff"] = run_worker("diff", {"entries": 1000 if quick else 5000, "repetitions": 2 if quick else 7})
         phase("diff", started)
         started = time.perf_counter()
-        figures["poll"] = _poll(50 if quick else 1000, notes)
+        figures["poll"] = run_worker("poll", {"sources": 50 if quick else 1000})
         phase("poll", started)
 
     figures["ratios"] = ratios(figures)
@@ -194,13 +194,6 @@ def _seed_list(workspace: Workspace) -> Path:
         if path.stem == "awesome-medical-research":
             return path
     return workspace.files[0]
-
-
-def _poll(sources: int, notes: list[str]) -> dict[str, Any] | None:
-    result = run_worker("poll", {"sources": sources})
-    if result.get("note"):
-        notes.append(str(result["note"]))
-    return result
 
 
 def _output_dir(data_dir: str | None) -> Path | None:
