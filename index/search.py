@@ -38,6 +38,9 @@ from index.search_topics import TopicNode, TopicTable
 
 __all__ = ["Hit", "SearchIndex", "SearchResult", "SourceSnapshot", "SyncReport", "TopicNode"]
 
+FRESHNESS_SECONDS = 2.0
+"""How often a long-running index looks for commits made by another process."""
+
 FIELDS: tuple[tuple[str, float], ...] = (
     ("title", 3.0),
     ("section", 2.0),
@@ -95,6 +98,7 @@ class SearchIndex:
         self._topics: TopicTable | None = None
         self._scorer: VectorScorer | None = None
         self._vocabulary: tuple[Searcher, Vocabulary] | None = None
+        self._checked_at = time.monotonic()
 
     @classmethod
     def open(cls, index_dir: Path, synonyms_path: Path | None = None) -> SearchIndex:
@@ -114,6 +118,20 @@ class SearchIndex:
         self._generation = pointer.generation
         self._meta = store.Meta.load(self.index_dir / pointer.generation)
         self._searcher = self._ix.searcher(weighting=_weighting())
+
+    def _check_fresh(self) -> None:
+        """Reopen when another process changed the index (a cron ``medbot watch`` beside
+        ``medbot serve``): a new generation, or a commit to this one. Checked at most
+        every ``FRESHNESS_SECONDS``, so queries pay for it only once in a while."""
+        now = time.monotonic()
+        if now - self._checked_at < FRESHNESS_SECONDS:
+            return
+        self._checked_at = now
+        pointer = store.read_pointer(self.index_dir)
+        if pointer is not None and pointer.generation != self._generation:
+            self._reopen()
+        elif self._searcher is not None and not self._searcher.up_to_date():
+            self._reopen()
 
     def _close_handles(self) -> None:
         if self._searcher is not None:
@@ -215,6 +233,7 @@ class SearchIndex:
         """Ranked entries for what a person typed; any text is a valid query."""
         page, per_page = max(1, page), max(1, min(per_page, 100))
         with self._lock:
+            self._check_fresh()
             searcher = self._searcher
             if searcher is None:
                 return _empty(query, page, per_page)
@@ -362,15 +381,18 @@ class SearchIndex:
     def topics(self) -> tuple[TopicNode, ...]:
         """The section tree of all lists merged by name, with entry counts."""
         with self._lock:
+            self._check_fresh()
             return self._table().roots if self._searcher is not None else ()
 
     def match_topic(self, name: str) -> tuple[str, ...] | None:
         """The best section for a name: English or Chinese, numbering ignored, typos forgiven."""
         with self._lock:
+            self._check_fresh()
             return self._table().match(name) if self._searcher is not None else None
 
     def complete_topics(self, prefix: str, limit: int = 25) -> list[tuple[str, tuple[str, ...]]]:
         with self._lock:
+            self._check_fresh()
             return self._table().complete(prefix, limit) if self._searcher is not None else []
 
     def topic_entries(self, path: tuple[str, ...], *, page: int = 1, per_page: int = 5) -> SearchResult:
@@ -378,6 +400,7 @@ class SearchIndex:
         page, per_page = max(1, page), max(1, min(per_page, 100))
         label = " › ".join(path)
         with self._lock:
+            self._check_fresh()
             if self._searcher is None or not path:
                 return _empty(label, page, per_page)
             key = store.path_key(path)
@@ -387,6 +410,7 @@ class SearchIndex:
         """One entry at random, from a section when ``topic`` names one (or a › path)."""
         chooser = rng or random_module.Random()
         with self._lock:
+            self._check_fresh()
             searcher = self._searcher
             if searcher is None:
                 return None
@@ -413,6 +437,7 @@ class SearchIndex:
     def get(self, id_or_url: str) -> Hit | None:
         """An entry by its id or by any of its links (normalised)."""
         with self._lock:
+            self._check_fresh()
             docnum = self._find(id_or_url)
             return self._hit(docnum, 0.0) if docnum is not None else None
 
@@ -433,6 +458,7 @@ class SearchIndex:
     def similar(self, id_or_url: str, limit: int = 5) -> list[Hit]:
         """Entries like the given one (Whoosh more-like-this on its title and text)."""
         with self._lock:
+            self._check_fresh()
             docnum = self._find(id_or_url)
             if docnum is None or self._searcher is None:
                 return []
@@ -444,6 +470,7 @@ class SearchIndex:
     def source_counts(self) -> dict[str, int]:
         """Entries per configured source (as parsed, duplicates within a list counted once)."""
         with self._lock:
+            self._check_fresh()
             return {name: int(info.get("entries", 0)) for name, info in self._meta.sources.items()}
 
 

@@ -360,3 +360,25 @@ def test_warming_an_index_changes_no_answer(tmp_path) -> None:
     assert [(h.entry.id, h.score) for h in warm.search("single cell clustering").hits] == before
     assert warm.match_topic("单细胞") == topic_before is not None
     warm.close()
+
+
+def test_a_serving_index_sees_what_another_process_committed(tmp_path, monkeypatch) -> None:
+    """`medbot serve` keeps its index open while a cron `medbot watch --once` updates a list."""
+    import index.search as search_module
+    from index.parser import parse
+    from index.search import SearchIndex, SourceSnapshot
+
+    first = "# Lab\n\n## Fish\n- [Zebrafish lesion atlas](https://example.org/zf-atlas)\n"
+    added = first + "- [Medaka heart regeneration](https://example.org/medaka)\n"
+    writer = SearchIndex.open(tmp_path / "index")
+    writer.sync([SourceSnapshot("lab", "v1", lambda: parse(first, source="lab"))])
+    serving = SearchIndex.open(tmp_path / "index")
+    assert serving.search("medaka").total == 0
+
+    writer.update_source("lab", "v2", parse(added, source="lab"))  # the other process commits
+
+    monkeypatch.setattr(search_module, "FRESHNESS_SECONDS", 0.0)
+    assert [hit.entry.title for hit in serving.search("medaka").hits] == ["Medaka heart regeneration"]
+    assert serving.source_counts() == {"lab": 2}
+    writer.close()
+    serving.close()
