@@ -27,6 +27,7 @@ from bot.core import MedBot
 from bot.delivery import PermanentFailure, RetryLater
 from bot.replies import Button, EntryView, Reply
 from tests.fakes import ApiCall, FakeTelegramAPI, parse_telegram_html
+from tests.fakes.spy_core import SpyCore
 
 GROUP = FakeTelegramAPI.group_chat()
 ADA = FakeTelegramAPI.user(1001, "Ada")
@@ -191,6 +192,20 @@ async def test_an_inline_query_offers_articles(api: FakeTelegramAPI, bot: Any) -
     api.inline_query("", user=ADA)  # the user has typed only "@medbot" so far
     answers = await api.wait_for("answerInlineQuery", 2)
     assert answers[-1].params["results"] == []
+
+
+async def test_an_inline_query_the_core_fails_on_is_still_answered(api: FakeTelegramAPI, core: MedBot,
+                                                                   tmp_path: Path) -> None:
+    spy = SpyCore(core)
+    spy.fail_on.add("boom")
+    async with running(api, spy, tmp_path):  # type: ignore[arg-type]
+        failed_id = api.inline_query("boom", user=ADA)
+        [failed] = await api.wait_for("answerInlineQuery")
+        api.inline_query("lesion", user=ADA)
+        answers = await api.wait_for("answerInlineQuery", 2)
+    assert failed.params["inline_query_id"] == failed_id
+    assert failed.params["results"] == [] and int(failed.params["cache_time"]) == 0  # not cached: retry works
+    assert any(r["title"].startswith("DeepLesion") for r in answers[-1].params["results"])
 
 
 async def test_flood_control_429_is_waited_out_and_the_answer_arrives(api: FakeTelegramAPI, bot: Any) -> None:
