@@ -186,7 +186,7 @@ class TelegramAdapter:
 
     # -- handlers ------------------------------------------------------------------
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A registered command (PTB already dropped ``/cmd@otherbot``)."""
+        """A registered command (PTB already dropped ``/cmd@otherbot``), or plain text in a private chat."""
         await self._answer_message(update, context)
 
     async def on_other_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
