@@ -273,7 +273,7 @@ def build_client(core: Any, settings: Settings, **options: Any) -> MedBotClient:
 
 
 class TokenRedactor(logging.Filter):
-    """Replaces the bot token in any log record that passes through (message and args)."""
+    """Replaces the bot token in any log record that passes through (message, args, traceback)."""
 
     def __init__(self, token: str) -> None:
         super().__init__()
@@ -284,8 +284,12 @@ class TokenRedactor(logging.Filter):
             message = record.getMessage()
             if self.token in message:
                 record.msg, record.args = message.replace(self.token, "[REDACTED]"), None
+            if record.exc_info and not record.exc_text:  # format it now, or the handler will, unredacted
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
             if record.exc_text and self.token in record.exc_text:
                 record.exc_text = record.exc_text.replace(self.token, "[REDACTED]")
+            if record.stack_info and self.token in record.stack_info:
+                record.stack_info = record.stack_info.replace(self.token, "[REDACTED]")
         return True
 
 

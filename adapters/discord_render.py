@@ -106,8 +106,9 @@ def _entry_embed(entry: EntryView, labels: dict[str, str], description_cap: int,
     if entry.tags:
         embed.add_field(name=labels["tags"], value=clip(_md(", ".join(entry.tags)), field_cap), inline=True)
     code_url = safe_url(entry.code_url)
-    if code_url and len(code_url) + 10 <= field_cap:
-        embed.add_field(name=labels["code"], value=_link("code", code_url), inline=True)
+    code_link = _link("code", code_url) if code_url else ""
+    if code_link and len(code_link) <= field_cap:  # measured after encoding: "(" becomes "%28"
+        embed.add_field(name=labels["code"], value=code_link, inline=True)
     footer = f"id: {entry.id}"
     if entry.sources:
         footer += f" · {labels['sources']}: " + ", ".join(entry.sources)

@@ -186,7 +186,7 @@ class TelegramAdapter:
 
     # -- handlers ------------------------------------------------------------------
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A registered command (PTB already dropped ``/cmd@otherbot``)."""
+        """A registered command (PTB already dropped ``/cmd@otherbot``), or plain text in a private chat."""
         await self._answer_message(update, context)
 
     async def on_other_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -219,12 +219,21 @@ class TelegramAdapter:
                     await query.answer(text=_APOLOGY[ctx.lang][:200])
 
     async def on_inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """``@medbot query`` in any chat: search results as articles, cached briefly."""
+        """``@medbot query`` in any chat: search results as articles, cached briefly.
+
+        If the search fails the query is still answered (empty, not cached) so the user's
+        picker stops spinning; the error then goes to ``on_error`` to be logged.
+        """
         query = update.inline_query
         if query is None:
             return
         text = query.query.strip()
-        entries = await self.core.inline_search(text, self._context(update, context, is_admin=False)) if text else []
+        try:
+            entries = await self.core.inline_search(text, self._context(update, context, is_admin=False)) if text else []
+        except Exception:
+            with suppress(TelegramError):
+                await query.answer([], cache_time=0)
+            raise
         seen: set[str] = set()
         results = []
         for number, entry in enumerate(entries[:50]):

@@ -5,6 +5,7 @@ fake Discord on 127.0.0.1, exactly as it would to discord.com, and we read what 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from adapters.discord_bot import DiscordSender, MedBotClient, build_client, run_client
+from adapters.discord_bot import DiscordSender, MedBotClient, build_client, install_redactor, remove_redactor, run_client
 from bot.config import Settings, load_settings
 from bot.delivery import PermanentFailure, RetryLater
 from bot.replies import Reply
@@ -185,6 +186,25 @@ async def test_the_token_never_reaches_the_logs(bot: Running, caplog: pytest.Log
         logging.getLogger("discord.http").warning("request failed with headers Authorization: Bot %s", TOKEN)
     assert "[REDACTED]" in caplog.text
     assert TOKEN not in caplog.text
+
+
+def test_the_token_never_reaches_a_logged_traceback() -> None:
+    stream = io.StringIO()
+    console = logging.StreamHandler(stream)  # what `medbot serve` has: one root handler, set up first
+    root = logging.getLogger()
+    pytest_handlers, root.handlers = root.handlers, [console]  # theirs would format the traceback first
+    redactor = install_redactor(TOKEN)
+    try:
+        try:
+            raise RuntimeError(f"login refused for {TOKEN}")
+        except RuntimeError:
+            logging.getLogger("discord.client").error("could not connect", exc_info=True)
+    finally:
+        remove_redactor(redactor)
+        root.handlers = pytest_handlers
+    written = stream.getvalue()
+    assert "could not connect" in written and "RuntimeError: login refused for [REDACTED]" in written
+    assert TOKEN not in written
 
 
 async def test_setting_stop_returns_cleanly(bot: Running) -> None:

@@ -108,3 +108,12 @@ def test_errors_are_plain_text_and_clipping_marks_the_cut() -> None:
     assert clip("ab\\\\cdef", 4) == "ab…"
     assert safe_url("javascript:alert(1)") is None
     assert safe_url("https://x.org/a b") == "https://x.org/a%20b"
+
+
+def test_a_code_link_full_of_parentheses_still_fits_its_field() -> None:
+    # The masked link percent-encodes each parenthesis (one character becomes three).
+    code_url = "https://github.com/lab/repo/tree/main/" + "model_(v2)_" * 88
+    assert len(code_url) + 10 <= LIMITS.field_value  # short enough before encoding
+    entry = EntryView(id="p", title="A paper", url="https://example.org", code_url=code_url)
+    message = render(Reply(entries=(entry,)))
+    assert_within_limits(message.embeds, message.content)

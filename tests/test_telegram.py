@@ -27,6 +27,7 @@ from bot.core import MedBot
 from bot.delivery import PermanentFailure, RetryLater
 from bot.replies import Button, EntryView, Reply
 from tests.fakes import ApiCall, FakeTelegramAPI, parse_telegram_html
+from tests.fakes.spy_core import SpyCore
 
 GROUP = FakeTelegramAPI.group_chat()
 ADA = FakeTelegramAPI.user(1001, "Ada")
@@ -193,6 +194,20 @@ async def test_an_inline_query_offers_articles(api: FakeTelegramAPI, bot: Any) -
     assert answers[-1].params["results"] == []
 
 
+async def test_an_inline_query_the_core_fails_on_is_still_answered(api: FakeTelegramAPI, core: MedBot,
+                                                                   tmp_path: Path) -> None:
+    spy = SpyCore(core)
+    spy.fail_on.add("boom")
+    async with running(api, spy, tmp_path):  # type: ignore[arg-type]
+        failed_id = api.inline_query("boom", user=ADA)
+        [failed] = await api.wait_for("answerInlineQuery")
+        api.inline_query("lesion", user=ADA)
+        answers = await api.wait_for("answerInlineQuery", 2)
+    assert failed.params["inline_query_id"] == failed_id
+    assert failed.params["results"] == [] and int(failed.params["cache_time"]) == 0  # not cached: retry works
+    assert any(r["title"].startswith("DeepLesion") for r in answers[-1].params["results"])
+
+
 async def test_flood_control_429_is_waited_out_and_the_answer_arrives(api: FakeTelegramAPI, bot: Any) -> None:
     api.fail("sendMessage", 429, retry_after=1)
     api.send_text("/start", user=ADA)
@@ -259,8 +274,7 @@ async def test_the_token_never_reaches_the_logs(api: FakeTelegramAPI, core: Any,
 
 
 async def test_only_group_admins_may_use_admin_commands(api: FakeTelegramAPI, core: MedBot, bot: Any) -> None:
-    if not any(spec.name == "subscribe" and spec.admin_only for spec in core.commands):
-        pytest.skip("no admin-only /subscribe in this build yet (it comes with the watcher)")
+    assert any(spec.name == "subscribe" and spec.admin_only for spec in core.commands)
     api.send_text("/subscribe", user=ADA, chat=GROUP)
     [refused] = await api.wait_for("sendMessage", where=to(GROUP))
     api.set_member_status(GROUP["id"], ADA["id"], "administrator")

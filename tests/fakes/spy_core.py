@@ -18,7 +18,7 @@ class SpyCore:
     def __init__(self, core: Any) -> None:
         self.core = core
         self.seen: list[tuple[str, Context]] = []
-        self.fail_on: set[str] = set()  # texts whose handling raises (a bug in the core)
+        self.fail_on: set[str] = set()  # texts (or inline queries) whose handling raises (a bug in the core)
         self.gate: asyncio.Event | None = None  # when set, handle waits for it (a slow core)
 
     def __getattr__(self, name: str) -> Any:
@@ -31,6 +31,11 @@ class SpyCore:
         if self.gate is not None:
             await self.gate.wait()
         return await self.core.handle(text, ctx)
+
+    async def inline_search(self, query: str, ctx: Context, limit: int = 10) -> list[Any]:
+        if query in self.fail_on:
+            raise RuntimeError("the index exploded")
+        return list(await self.core.inline_search(query, ctx, limit=limit))
 
     async def press(self, payload: str, ctx: Context) -> Reply:
         if self.gate is not None:
