@@ -107,10 +107,12 @@ def _write_all(building: Path, grouped: dict[str, list[Entry]], ranks: dict[str,
     except BaseException:
         writer.cancel()
         ix.close()
+        store.release_scratch(ix)
         raise
     if procs == 1:
         store.save_ram_index(ix, building)
     ix.close()
+    store.release_scratch(ix)
     if progress:
         _progress(len(grouped), len(grouped), finished=True)
 

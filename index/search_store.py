@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -195,9 +196,33 @@ def new_generation(index_dir: Path) -> tuple[str, Path]:
     return name, path
 
 
+class _PrivateRamStorage(RamStorage):  # type: ignore[misc]
+    """A RamStorage whose scratch files go to a directory of its own.
+
+    Whoosh's RamStorage puts a writer's scratch files in ``<tmp>/MAIN.tmp``, one path
+    shared by every process on the machine: two builds at once (a bot and a CLI, or
+    two test runs) delete each other's files mid-commit.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scratch_dirs: list[str] = []
+
+    def temp_storage(self, name: str | None = None) -> FileStorage:
+        path = tempfile.mkdtemp(prefix="medbot-whoosh-")
+        self.scratch_dirs.append(path)
+        return FileStorage(path).create()
+
+
+def release_scratch(ix: windex.Index) -> None:
+    """Remove the scratch directories an in-memory build made (Whoosh leaves them behind)."""
+    for path in getattr(ix.storage, "scratch_dirs", ()):
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def create_ram_index() -> windex.Index:
     """A fresh index in memory: a bulk build there avoids Whoosh's per-posting file checks."""
-    return RamStorage().create_index(make_schema())
+    return _PrivateRamStorage().create_index(make_schema())
 
 
 def create_file_index(path: Path) -> windex.Index:

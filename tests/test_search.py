@@ -382,3 +382,31 @@ def test_a_serving_index_sees_what_another_process_committed(tmp_path, monkeypat
     assert serving.source_counts() == {"lab": 2}
     writer.close()
     serving.close()
+
+
+def test_two_builds_at_once_do_not_share_scratch_files(tmp_path) -> None:
+    """A bot and a CLI (or two test runs) may build at the same moment on one machine.
+
+    Whoosh's in-memory storage keeps a writer's scratch files in <tmp>/MAIN.tmp, shared
+    by every process, so one build deleted the other's files mid-commit. Ours are private
+    and removed when the build is done.
+    """
+    import tempfile
+
+    store = search_store
+    first, second = store.create_ram_index(), store.create_ram_index()
+    one = first.storage.temp_storage("MAIN.tmp").folder
+    other = second.storage.temp_storage("MAIN.tmp").folder
+    assert one != other
+    assert Path(tempfile.gettempdir(), "MAIN.tmp") not in {Path(one), Path(other)}
+    store.release_scratch(first)
+    store.release_scratch(second)
+    assert not Path(one).exists() and not Path(other).exists()
+
+    text = "# Lab\n\n## Fish\n- [Zebrafish lesion atlas](https://example.org/zf-atlas)\n"
+    index = SearchIndex.open(tmp_path / "index")
+    before = set(Path(tempfile.gettempdir()).glob("medbot-whoosh-*"))
+    index.sync([SourceSnapshot("lab", "v1", lambda: parse(text, source="lab"))])
+    assert set(Path(tempfile.gettempdir()).glob("medbot-whoosh-*")) <= before  # nothing left behind
+    assert index.search("zebrafish").total == 1
+    index.close()
