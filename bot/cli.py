@@ -431,7 +431,10 @@ def _cmd_watch(args: argparse.Namespace) -> int:
 def _cmd_feed(args: argparse.Namespace) -> int:
     from bot.feed import feed_main
 
-    return int(feed_main(_settings(args), args.output) or 0)
+    try:
+        return int(feed_main(_settings(args), args.output) or 0)
+    except OSError as exc:  # a missing or read-only output directory
+        raise UsageError(f"medbot: cannot write the feed to {args.output}: {exc.strerror or exc}") from None
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

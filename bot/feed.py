@@ -80,8 +80,12 @@ def write_feed(store: Store, output: str | Path | TextIO | None = None, *, days:
     elif isinstance(output, (str, Path)):
         path = Path(output)
         temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(xml, encoding="utf-8")
-        temporary.replace(path)  # readers never see half a feed
+        try:
+            temporary.write_text(xml, encoding="utf-8")
+            temporary.replace(path)  # readers never see half a feed
+        except OSError:
+            temporary.unlink(missing_ok=True)
+            raise
     else:
         output.write(xml)
     return len(entries)

@@ -102,6 +102,13 @@ def test_a_missing_or_unreadable_file_is_one_line_and_exit_2(tmp_path: Path, arg
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
+def test_a_feed_into_a_missing_directory_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = run("feed", "--output", str(tmp_path / "no" / "such" / "dir" / "new.atom"), data_dir=tmp_path / "data")
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert "cannot write the feed" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
