@@ -179,7 +179,7 @@ async def _process(
     old_document = await asyncio.to_thread(parse, old_text, name)
     if old_document.entries and not document.entries:
         raise FetchFailed("the new version has no entries (an error page or a broken file?)")
-    added = _added(old_document, document)
+    added = await asyncio.to_thread(_added, old_document, document)  # a diff of two whole lists: CPU work
     new_keys = {entry.key for entry in document.entries}
     lost = sum(1 for entry in {e.key: e for e in old_document.entries} if entry not in new_keys)
     old_count = len({entry.key for entry in old_document.entries})
