@@ -1,6 +1,7 @@
-"""The ``medbot`` command line (argparse). The composition root: only here and in
-``bot/service.py`` are adapters imported, lazily, inside the command that needs them,
-so ``medbot search`` never pays for importing a platform library.
+"""The ``medbot`` command line (argparse). The composition root: only here, in
+``bot/service.py`` and in ``bot/watcher.py``'s ``watch_main`` (its senders) are adapters
+imported, lazily, inside the command that needs them, so ``medbot search`` never pays
+for importing a platform library.
 
 Exit codes: 0 on success (an empty result is a success), 2 on a usage error with a
 one-line message on stderr.
