@@ -47,9 +47,9 @@ def serve(config_path: str | None, data_dir: str | None) -> int:
     from bot.core import MedBot
 
     try:
-        core = MedBot.load(config_path=config_path, data_dir=data_dir)
-    except ConfigError as exc:
-        print(f"medbot: {exc}", file=sys.stderr)
+        core = MedBot.load(settings=settings)
+    except OSError as exc:
+        print(f"medbot: cannot use the data dir: {exc}", file=sys.stderr)
         return 2
     try:
         return asyncio.run(run_service(core, core.settings))
