@@ -1,6 +1,7 @@
-"""The ``medbot`` command line (argparse). The composition root: only here and in
-``bot/service.py`` are adapters imported, lazily, inside the command that needs them,
-so ``medbot search`` never pays for importing a platform library.
+"""The ``medbot`` command line (argparse). The composition root: only here, in
+``bot/service.py`` and in ``bot/watcher.py``'s ``watch_main`` (its senders) are adapters
+imported, lazily, inside the command that needs them, so ``medbot search`` never pays
+for importing a platform library.
 
 Exit codes: 0 on success (an empty result is a success), 2 on a usage error with a
 one-line message on stderr.
@@ -431,7 +432,10 @@ def _cmd_watch(args: argparse.Namespace) -> int:
 def _cmd_feed(args: argparse.Namespace) -> int:
     from bot.feed import feed_main
 
-    return int(feed_main(_settings(args), args.output) or 0)
+    try:
+        return int(feed_main(_settings(args), args.output) or 0)
+    except OSError as exc:  # a missing or read-only output directory
+        raise UsageError(f"medbot: cannot write the feed to {args.output}: {exc.strerror or exc}") from None
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

@@ -297,8 +297,8 @@ def _parse_plain(cls: Any, raw: dict[str, Any], label: str, section: str) -> Any
 
 
 def _coerce(value: Any, default: Any, label: str, key: str) -> Any:
-    if value is None:
-        return default if default is None else None if default is None else default
+    if value is None:  # "key:" with nothing after it keeps the default
+        return default
     kind = type(default)
     if default is None or kind is str:
         if not isinstance(value, str):

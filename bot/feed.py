@@ -8,6 +8,7 @@ feed is regenerated.
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import datetime, timedelta
 from html import escape
@@ -22,6 +23,13 @@ from bot.store import LoggedEntry, Store, utcnow
 __all__ = ["build_feed", "feed_main", "write_feed"]
 
 FEED_ID = "urn:medbot:new-entries"
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    """Text XML 1.0 can hold: lxml refuses control characters (an ESC pasted into a list)."""
+    return _NOT_XML.sub("", text)
 
 
 def _content(logged: LoggedEntry) -> str:
@@ -57,15 +65,15 @@ def build_feed(entries: list[LoggedEntry], *, title: str = "medbot: new entries"
         entry = logged.entry
         item = feed.add_entry(order="append")
         item.id(f"urn:medbot:entry:{entry.id}")
-        item.title(entry.title or entry.url or entry.id)
+        item.title(_xml(entry.title or entry.url or entry.id))
         if entry.url:
-            item.link(href=entry.url, rel="alternate")
+            item.link(href=_xml(entry.url), rel="alternate")
         item.published(logged.first_seen)
         item.updated(logged.first_seen)
-        item.summary(f"New in {', '.join(logged.sources)}" + (f" — {' › '.join(entry.section)}" if entry.section else ""))
-        item.content(_content(logged), type="html")
+        item.summary(_xml(f"New in {', '.join(logged.sources)}" + (f" — {' › '.join(entry.section)}" if entry.section else "")))
+        item.content(_xml(_content(logged)), type="html")
         for term in (*entry.section, *entry.tags):
-            item.category(term=term)
+            item.category(term=_xml(term))
     return feed
 
 
@@ -80,8 +88,12 @@ def write_feed(store: Store, output: str | Path | TextIO | None = None, *, days:
     elif isinstance(output, (str, Path)):
         path = Path(output)
         temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(xml, encoding="utf-8")
-        temporary.replace(path)  # readers never see half a feed
+        try:
+            temporary.write_text(xml, encoding="utf-8")
+            temporary.replace(path)  # readers never see half a feed
+        except OSError:
+            temporary.unlink(missing_ok=True)
+            raise
     else:
         output.write(xml)
     return len(entries)

@@ -283,7 +283,7 @@ async def random_reply(core: MedBot, topic_name: str, ctx: Context) -> Reply:
 async def new_entries(core: MedBot, args: str, ctx: Context) -> Reply:
     """Show entries added upstream recently."""
     text = args.strip()
-    if text and not (text.isdigit() and 1 <= int(text) <= 365):
+    if text and not (text.isdecimal() and len(text) <= 10 and 1 <= int(text) <= 365):
         raise UserError(t(ctx.lang, "bad_days"))
     days = int(text) if text else 30
     store = core.store

@@ -75,7 +75,8 @@ def encode(action: Action, tokens: PageTokens) -> str:
 def decode(payload: str, tokens: PageTokens) -> Action | None:
     """The action behind a payload, or None when it is malformed or has expired."""
     parts = payload.split("|", 2)
-    if len(parts) != 3 or not parts[1].isdigit():
+    # isdecimal, not isdigit: "²" is a digit int() cannot read; the length keeps int() cheap.
+    if len(parts) != 3 or not (parts[1].isdecimal() and len(parts[1]) <= 6):
         return None
     code, page_text, argument = parts
     page = max(1, min(int(page_text), 10_000))

@@ -47,9 +47,9 @@ def serve(config_path: str | None, data_dir: str | None) -> int:
     from bot.core import MedBot
 
     try:
-        core = MedBot.load(config_path=config_path, data_dir=data_dir)
-    except ConfigError as exc:
-        print(f"medbot: {exc}", file=sys.stderr)
+        core = MedBot.load(settings=settings)
+    except OSError as exc:
+        print(f"medbot: cannot use the data dir: {exc}", file=sys.stderr)
         return 2
     try:
         return asyncio.run(run_service(core, core.settings))
@@ -140,12 +140,16 @@ async def _finish(tasks: dict[str, asyncio.Task[None]]) -> None:
 
 
 async def _close(core: Any) -> None:
-    """Close the core if it holds resources (store, index) and says how."""
+    """Close the core if it holds resources (store, index) and says how.
+
+    A plain ``close`` runs in a thread: ``MedBot.close`` waits for the index thread to
+    finish its current search and closes Whoosh and SQLite, none of it for the loop.
+    """
     for name in ("aclose", "close"):
         closer = getattr(core, name, None)
         if callable(closer):
             with suppress(Exception):
-                result = closer()
+                result = await closer() if inspect.iscoroutinefunction(closer) else await asyncio.to_thread(closer)
                 if inspect.isawaitable(result):
                     await result
             return

@@ -160,7 +160,7 @@ async def unsubscribe(core: Any, args: str, ctx: Context) -> Reply:
         )
     if wanted in {"", "all", "全部"}:
         targets = subs
-    elif wanted.isdigit() and any(sub.id == int(wanted) for sub in subs):
+    elif wanted.isdecimal() and len(wanted) <= 18 and any(sub.id == int(wanted) for sub in subs):
         targets = [sub for sub in subs if sub.id == int(wanted)]
     else:
         raise UserError(_t(ctx, f"No subscription “{args.strip()}” in this chat; /subscriptions lists them.", f"本群没有订阅 “{args.strip()}”；/subscriptions 可查看。"))

@@ -179,7 +179,7 @@ async def _process(
     old_document = await asyncio.to_thread(parse, old_text, name)
     if old_document.entries and not document.entries:
         raise FetchFailed("the new version has no entries (an error page or a broken file?)")
-    added = _added(old_document, document)
+    added = await asyncio.to_thread(_added, old_document, document)  # a diff of two whole lists: CPU work
     new_keys = {entry.key for entry in document.entries}
     lost = sum(1 for entry in {e.key: e for e in old_document.entries} if entry not in new_keys)
     old_count = len({entry.key for entry in old_document.entries})
@@ -324,8 +324,14 @@ async def watch_main(settings: Settings, once: bool) -> int:
     from bot.core import MedBot
 
     core = await asyncio.to_thread(lambda: MedBot.load(settings=settings, sync=False))
-    senders, closers = await _open_senders(core, settings)
+    closers: list[Callable[[], Awaitable[object]]] = []
     try:
+        try:
+            senders = await _open_senders(core, settings, closers)
+        except Exception as exc:  # a rejected token, an unreachable API: one line (redacted), details at -vv
+            log.error("medbot watch could not start: %s", exc)
+            log.debug("start-up failure", exc_info=True)
+            return 1
         if not once:
             stop = asyncio.Event()
             _stop_on_signals(stop)
@@ -365,16 +371,17 @@ async def watch_main(settings: Settings, once: bool) -> int:
         await asyncio.to_thread(core.close)
 
 
-async def _open_senders(core: Any, settings: Settings) -> tuple[dict[str, Sender], list[Callable[[], Awaitable[object]]]]:
+async def _open_senders(core: Any, settings: Settings, closers: list[Callable[[], Awaitable[object]]]) -> dict[str, Sender]:
     """A sender per platform with a token (through its adapter), plus the console.
 
-    Discord delivers through a connected client, so for a one-off ``watch --once`` the
-    client runs until the closers stop it; a send waits (bounded) for it to be ready.
+    Each sender's closer goes into ``closers`` as soon as it is open, so a later failure
+    (the second platform rejecting its token) still closes the first. Discord delivers
+    through a connected client, so for a one-off ``watch --once`` the client runs until
+    the closers stop it; a send waits (bounded) for it to be ready.
     """
     from bot.announcer import ConsoleSender
 
     senders: dict[str, Sender] = {"console": ConsoleSender()}
-    closers: list[Callable[[], Awaitable[object]]] = []
     if settings.telegram_token:
         import adapters.telegram_bot as telegram_bot
 
@@ -395,7 +402,7 @@ async def _open_senders(core: Any, settings: Settings) -> tuple[dict[str, Sender
             await running
 
         closers.append(close_discord)
-    return senders, closers
+    return senders
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

@@ -67,7 +67,7 @@ async def test_a_long_query_still_pages_through_a_token(bundled_core) -> None:
 
 
 async def test_a_stale_or_forged_button_is_answered_politely(bundled_core) -> None:
-    for payload in ("S|2|nosuchtoken", "garbage", "t|1|ffffffffff", "", "s|x|y"):
+    for payload in ("S|2|nosuchtoken", "garbage", "t|1|ffffffffff", "", "s|x|y", "s|²|lesion", "s|" + "9" * 5000 + "|lesion"):
         reply = await bundled_core.press(payload, PRIVATE)
         assert reply.is_error and "expired" in reply.plain_text()
 
@@ -186,6 +186,8 @@ async def test_plain_text_in_a_private_chat_is_a_search(bundled_core) -> None:
         "/random (((",
         "/similar ' OR 1=1 --",
         "/new -5",
+        "/new ²",
+        "/new " + "9" * 4500,
         "/help nosuchcommand",
         "/" + "x" * 300,
         "\x00\x01\x02",

@@ -102,6 +102,23 @@ def test_a_missing_or_unreadable_file_is_one_line_and_exit_2(tmp_path: Path, arg
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
+def test_serve_with_a_data_dir_that_is_a_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "data"
+    not_a_dir.write_text("oops", encoding="utf-8")
+    token = ":".join(("123456789", "AAServeNeverGetsThisFarServeNever12"))
+    result = run("serve", data_dir=not_a_dir, env=medbot_env(TELEGRAM_BOT_TOKEN=token))
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert "cannot use the data dir" in result.stderr and token not in result.stderr
+
+
+def test_a_feed_into_a_missing_directory_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = run("feed", "--output", str(tmp_path / "no" / "such" / "dir" / "new.atom"), data_dir=tmp_path / "data")
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert "cannot write the feed" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [

@@ -59,6 +59,21 @@ def test_feed_main_writes_a_file_that_readers_can_reload(tmp_path: Path) -> None
     assert [e.id for e in first.entries] == [e.id for e in second.entries] and len(first.entries) == 2
 
 
+def test_a_control_character_pasted_into_a_list_does_not_break_the_feed(tmp_path: Path) -> None:
+    # An ESC or BEL copied from a terminal into an upstream list reaches the log as written.
+    odd = Entry(entry_id(identity_key("https://arxiv.org/abs/2601.00009", "x")), "Lesion \x1b[1mbold\x1b[0m paper",
+                "https://arxiv.org/abs/2601.00009", (Link("paper\x07", "https://arxiv.org/abs/2601.00009"),),
+                "ring \x07 bell", ("Lesion\x0b Detection",), ("tag\x1f",))
+    with Store(tmp_path / "state.sqlite3") as store:
+        store.accept_version("research", Version("0", "h0", ()), now=T0, poll_id=store.begin_poll(T0))
+        store.accept_version("research", Version("1", "h1", (odd,)), now=T0, poll_id=store.begin_poll(T0), candidates=(odd,))
+        out = io.StringIO()
+        assert write_feed(store, out) == 1
+    parsed = feedparser.parse(out.getvalue())
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.entries[0].title == "Lesion [1mbold[0m paper"
+
+
 def test_an_empty_log_is_still_a_valid_feed(tmp_path: Path) -> None:
     with Store(tmp_path / "state.sqlite3") as store:
         out = io.StringIO()

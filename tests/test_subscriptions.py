@@ -87,6 +87,16 @@ async def test_an_admin_subscribes_a_group_lists_and_unsubscribes(core: FakeCore
     assert second.title
 
 
+async def test_an_odd_number_to_unsubscribe_is_a_friendly_error_and_removes_nothing(core: FakeCore) -> None:
+    admin = group("pi", admin=True)
+    await run(core, "/subscribe single-cell", admin)
+    await run(core, "/subscribe lesion", admin)
+    for odd in ("²", "#¹", "9" * 5000):  # superscripts pass str.isdigit but not int()
+        with pytest.raises(UserError):
+            await run(core, f"/unsubscribe {odd}", admin)
+    assert len(core.store.list_subscriptions("telegram", "-1001")) == 2
+
+
 async def test_in_a_private_chat_the_user_may_always_subscribe(core: FakeCore) -> None:
     await run(core, "/subscribe", private("alice"))
     (sub,) = core.store.list_subscriptions("telegram", "alice")

@@ -52,3 +52,24 @@ async def test_without_a_token_announcements_wait_in_the_outbox_and_the_feed_and
         await medbot("feed", "--output", str(feed))
         parsed = feedparser.parse(feed.read_text(encoding="utf-8"))
         assert not parsed.bozo and sorted(e.title for e in parsed.entries) == sorted(NEW_TITLES)
+
+
+async def test_watch_with_a_rejected_telegram_token_says_so_in_one_line_without_the_token(tmp_path: Path) -> None:
+    # A cron job with a mistyped token: one line on stderr, exit 1, no traceback and no token.
+    from tests.fakes import FakeTelegramAPI
+
+    wrong_token = ":".join(("999999999", "AAWrongTokenWrongTokenWrongToken1234"))
+    config = tmp_path / "medbot.yaml"
+    config.write_text(f"sources:\n  - name: research\n    path: {REPO / 'data/lists/awesome-medical-research.md'}\n", encoding="utf-8")
+    async with FakeTelegramAPI() as api:
+        env = medbot_env(TELEGRAM_BOT_TOKEN=wrong_token, MEDBOT_TELEGRAM_BASE_URL=api.root_url, NO_PROXY="127.0.0.1,localhost")
+        process = await asyncio.create_subprocess_exec(
+            *medbot_command("--config", str(config), "--data-dir", str(tmp_path / "data"), "watch", "--once"),
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    log = stderr.decode()
+    assert process.returncode == 1, log
+    assert "could not start" in log and "rejected" in log
+    assert "Traceback" not in log
+    assert wrong_token not in log and wrong_token.split(":")[1] not in log
