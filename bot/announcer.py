@@ -22,6 +22,7 @@ from typing import TextIO
 
 from bot.config import Settings
 from bot.delivery import PermanentFailure, RetryLater, Sender
+from bot.handlers import view_of
 from bot.replies import EntryView, Reply
 from bot.store import Alert, LoggedEntry, OutboxItem, Store, utcnow
 
@@ -128,15 +129,8 @@ class ConsoleSender:
 
 
 def entry_view(logged: LoggedEntry) -> EntryView:
-    entry = logged.entry
-    links = tuple((link.text, link.url) for link in entry.links)
-    if entry.url and all(url != entry.url for _, url in links):
-        links = ((entry.title, entry.url), *links)
-    description = entry.description if len(entry.description) <= 300 else entry.description[:297].rstrip() + "…"
-    return EntryView(
-        id=entry.id, title=entry.title, url=entry.url, section=entry.section, tags=entry.tags,
-        code_url=entry.code_url, description=description, year=entry.year, sources=logged.sources, links=links,
-    )
+    """A logged entry shown the way search results show entries, naming every list it joined."""
+    return view_of(logged.entry, logged.sources)
 
 
 def _lists(sources: Sequence[str]) -> str:

@@ -8,6 +8,7 @@ previous pages behind button payloads that ``perform`` turns back into a page.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ from bot.commands import REGISTRY, ArgSpec, command
 from bot.i18n import t
 from bot.paging import Action, encode, path_hash
 from bot.replies import Button, EntryView, Reply, UserError
-from index.model import section_key
+from index.model import Entry, section_key
 from index.search import Hit
 
 if TYPE_CHECKING:
@@ -33,11 +34,17 @@ DESCRIPTION_CHARS = 300
 
 def entry_view(hit: Hit) -> EntryView:
     """What a reply shows of a search hit."""
-    entry = hit.entry
+    return view_of(hit.entry, hit.sources, hit.score)
+
+
+def view_of(entry: Entry, sources: Sequence[str] = (), score: float | None = None) -> EntryView:
+    """What a reply (or an announcement) shows of an entry: links primary first, a short description."""
     description = entry.description
     if len(description) > DESCRIPTION_CHARS:
         description = description[: DESCRIPTION_CHARS - 1].rstrip() + "…"
     links = tuple((link.text, link.url) for link in entry.links)
+    if entry.url and all(url != entry.url for _, url in links):
+        links = ((entry.title, entry.url), *links)
     return EntryView(
         id=entry.id,
         title=entry.title,
@@ -47,9 +54,9 @@ def entry_view(hit: Hit) -> EntryView:
         code_url=entry.code_url,
         description=description,
         year=entry.year,
-        sources=tuple(hit.sources) or (entry.source,),
+        sources=tuple(sources) or (entry.source,),
         links=links,
-        score=round(hit.score, 4) if hit.score is not None else None,
+        score=round(score, 4) if score is not None else None,
     )
 
 

@@ -44,6 +44,12 @@ def source_snapshots(settings: Settings, store: SnapshotReader | None = None) ->
     return snapshots
 
 
+def store_fingerprint(content_hash: str) -> str:
+    """The index fingerprint of a list served from the watcher's snapshot (the watcher
+    uses it when it updates the index, so a later sync does not re-parse the list)."""
+    return f"store:{content_hash}"
+
+
 def _snapshot_hashes(store: SnapshotReader | None) -> dict[str, str]:
     if store is None:
         return {}
@@ -64,7 +70,7 @@ def _from_store(source: SourceConfig, store: SnapshotReader | None, fingerprint:
         text = store.snapshot(name) or ""
         return parse(text, source=name)
 
-    return SourceSnapshot(name=name, fingerprint=f"store:{fingerprint}", load=load)
+    return SourceSnapshot(name=name, fingerprint=store_fingerprint(fingerprint), load=load)
 
 
 def _from_path(source: SourceConfig) -> SourceSnapshot | None:

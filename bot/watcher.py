@@ -27,13 +27,14 @@ import httpx
 from bot.config import Settings, SourceConfig
 from bot.delivery import Sender
 from bot.fetch import USER_AGENT, Fetched, FetchFailed, check_text, fetch_url, read_path
+from bot.sources import store_fingerprint
 from bot.store import SourceState, Store, Version, utcnow
 from bot.subscriptions import filter_matches
 from index.diff import diff
 from index.model import Entry, ListDocument
 from index.parser import parse
 
-__all__ = ["PollReport", "SourceReport", "fingerprint", "poll_once", "run_watcher", "watch_main"]
+__all__ = ["PollReport", "SourceReport", "poll_once", "run_watcher", "watch_main"]
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +65,6 @@ class PollReport:
 
     def outcome(self, name: str) -> str:
         return next((s.outcome for s in self.sources if s.name == name), "missing")
-
-
-def fingerprint(content_hash: str) -> str:
-    """The index fingerprint of a watcher snapshot (the same one ``bot.sources`` uses)."""
-    return f"store:{content_hash}"
 
 
 def _hash(text: str) -> str:
@@ -204,7 +200,7 @@ async def _adopt(
 ) -> list[Entry]:
     """Index first (idempotent by fingerprint), then one transaction for all the state."""
     if on_update is not None:
-        await on_update(name, fingerprint(version.content_hash), document)
+        await on_update(name, store_fingerprint(version.content_hash), document)
     return await asyncio.to_thread(
         lambda: store.accept_version(name, version, now=now, poll_id=poll_id, candidates=candidates, match=filter_matches, digest=digest)
     )
