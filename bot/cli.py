@@ -51,6 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # an unusable data dir or output path, whichever command met it
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"medbot: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
 
 
 # --- argument parser -------------------------------------------------------------------

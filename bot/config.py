@@ -337,6 +337,8 @@ def _apply_env(env: dict[str, str], telegram: TelegramSettings, watch: WatchSett
                     updates[key] = type(default)(value)
                 except ValueError:
                     raise ConfigError(f"MEDBOT_{section_name}_{key.upper()}: expected a number, got {value!r}") from None
+                if updates[key] < 0:
+                    raise ConfigError(f"MEDBOT_{section_name}_{key.upper()}: expected a non-negative number, got {value!r}")
             else:
                 updates[key] = value or None
         if section_name == "TELEGRAM":

@@ -160,3 +160,17 @@ def test_the_console_chat_keeps_going_after_bad_lines_and_ends_on_eof(tmp_path: 
     assert "/similar" in out  # the help listing
     assert "No such button" in out
     assert "Traceback" not in out + result.stderr
+
+
+@pytest.mark.parametrize("command", [("index",), ("watch", "--once"), ("feed",), ("search", "x")])
+def test_an_unusable_data_dir_is_one_line_for_every_command(tmp_path: Path, command: tuple[str, ...]) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the data dir should be", encoding="utf-8")
+    result = run(*command, data_dir=blocker / "data")
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_a_negative_interval_from_the_environment_is_refused(tmp_path: Path) -> None:
+    result = run("search", "x", data_dir=tmp_path, env=medbot_env(MEDBOT_WATCH_INTERVAL="-5"))
+    assert result.returncode == 2 and "MEDBOT_WATCH_INTERVAL" in result.stderr
