@@ -153,10 +153,7 @@ class MedBotClient(discord.Client):
         async def complete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
             try:
                 if kind == "topic":
-                    names = await asyncio.wait_for(self.core.complete_topic(current, limit=25), 2.5)
-                    # Labels show the whole path ("2. 基因 Genomics / 2.3 单细胞 Single-Cell"); /topic
-                    # resolves a section by its own name, so that is the value sent back.
-                    pairs = [(name, name.rsplit(" / ", 1)[-1]) for name in names]
+                    pairs = await asyncio.wait_for(self.core.complete_topic(current, limit=25), 2.5)
                 elif current.strip():
                     views = await asyncio.wait_for(self.core.inline_search(current, context_of(interaction), limit=25), 2.5)
                     pairs = [(view.title, view.id) for view in views]

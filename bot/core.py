@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 from bot import handlers, subscriptions  # noqa: F401  (register the commands)
 from bot.commands import REGISTRY, CommandSpec, clean_text, parse_command
 from bot.config import Settings, load_settings
+from bot.handlers import topic_value
 from bot.i18n import t
 from bot.paging import PageTokens, decode
 from bot.replies import EntryView, Reply, UserError
@@ -133,11 +134,13 @@ class MedBot:
         result = await self.run_index(lambda: self.index.search(cleaned, page=1, per_page=limit))
         return [handlers.entry_view(hit) for hit in result.hits]
 
-    async def complete_topic(self, prefix: str, limit: int = 25) -> list[str]:
-        """Section names for autocomplete (English and Chinese, numbering ignored)."""
+    async def complete_topic(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
+        """Sections for autocomplete (English and Chinese, numbering ignored) as
+        ``(label, value)``: the label shows the whole path; the value, at most 100
+        characters, is what ``/topic`` and ``/random`` resolve back to that very section."""
         cleaned = clean_text(prefix, limit=100)
         options = await self.run_index(lambda: self.index.complete_topics(cleaned, limit=limit))
-        return [label for label, _path in options]
+        return [(label, topic_value(path)) for label, path in options]
 
     async def run_index(self, work: Callable[[], T]) -> T:
         """Run blocking index work on the index thread, off the event loop."""

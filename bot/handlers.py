@@ -205,8 +205,22 @@ async def topic_page(core: MedBot, path: tuple[str, ...], page: int, ctx: Contex
     )
 
 
+TOPIC_VALUE_LIMIT = 100  # Discord's limit on a choice value
+
+
+def topic_value(path: tuple[str, ...]) -> str:
+    """A short text that names one section exactly: its path, or ``#<hash>`` when that is long."""
+    joined = " / ".join(path)
+    return joined if len(joined) <= TOPIC_VALUE_LIMIT else "#" + path_hash(path)
+
+
 def resolve_topic(index: SearchIndex, name: str) -> tuple[str, ...] | None:
-    """The section a name means: a whole path as autocomplete offers it ("A / B"), else the best match."""
+    """The section a name means: a value from ``topic_value`` (a whole path or ``#<hash>``),
+    else the best match for what the user typed."""
+    if name.startswith("#"):
+        for node in flatten_topics(index.topics()):
+            if path_hash(node.path) == name[1:]:
+                return node.path
     for separator in (" / ", " › ", " > "):
         if separator in name:
             wanted = tuple(section_key(part) for part in name.split(separator))

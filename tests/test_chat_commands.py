@@ -203,9 +203,29 @@ async def test_hostile_input_gets_a_reply_not_a_traceback(bundled_core, hostile:
 
 
 async def test_a_topic_picked_from_autocomplete_opens_that_exact_section(bundled_core) -> None:
-    labels = await bundled_core.complete_topic("单细")
-    assert labels and all("单细胞" in label for label in labels)
-    for label in labels[:3]:
-        reply = await ask(bundled_core, f"/topic {label}")
+    options = await bundled_core.complete_topic("单细")
+    assert options and all("单细胞" in label for label, _ in options)
+    for label, value in options[:3]:
+        reply = await ask(bundled_core, f"/topic {value}")
         assert not reply.is_error, label
         assert " › ".join(reply.meta["topic"]) == label.replace(" / ", " › ")
+
+
+async def test_a_section_with_a_very_long_path_is_offered_by_a_short_exact_value(tmp_path) -> None:
+    from bot.core import MedBot
+
+    long_heading = "Deep learning for " + "very " * 30 + "long section names"
+    (tmp_path / "lab.md").write_text(
+        f"# Lab\n\n## {long_heading}\n- [Zebrafish atlas](https://example.org/zf)\n\n"
+        "## Deep learning\n- [Other paper](https://example.org/other)\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "medbot.yaml").write_text("sources:\n  - path: lab.md\n", encoding="utf-8")
+    core = MedBot.load(tmp_path / "medbot.yaml", tmp_path / "data")
+    try:
+        [(label, value)] = [option for option in await core.complete_topic("very very") if "very" in option[0]]
+        assert label.startswith("Deep learning for very") and value.startswith("#") and len(value) <= 100
+        reply = await ask(core, f"/topic {value}")
+        assert [entry.title for entry in reply.entries] == ["Zebrafish atlas"]
+    finally:
+        core.close()

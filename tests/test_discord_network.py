@@ -120,7 +120,9 @@ async def test_topic_autocompletes_a_partial_chinese_name(bot: Running) -> None:
     interaction = await bot.fake.autocomplete("topic", "name", "单细", guild_command=True)
     posted = await _callback(bot, interaction)
     assert posted.json["type"] == 8
-    assert "2.3 单细胞 Single-Cell" in [choice["value"] for choice in posted.json["data"]["choices"]]
+    choices = {choice["name"]: choice["value"] for choice in posted.json["data"]["choices"]}
+    # the whole path is shown, and sent back as the value /topic resolves to that very section
+    assert choices["2. 基因 Genomics / 2.3 单细胞 Single-Cell"] == "2. 基因 Genomics / 2.3 单细胞 Single-Cell"
 
 
 async def test_a_failing_command_answers_privately_and_the_next_one_works(bot: Running, caplog: pytest.LogCaptureFixture) -> None:
