@@ -68,6 +68,7 @@ _TAG = re.compile(r"<[^>]*>")
 _HEADING_LINE = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
 _INVISIBLE_CHARS = re.compile("[\u200b\u200c\u2060\ufeff\x00]")
 _MAX_REPARSE_DEPTH = 4
+_MAX_DETAILS_SECTIONS = 3  # deeper (or never closed) <details> add no more section levels
 
 
 def _markdown() -> MarkdownIt:
@@ -309,7 +310,7 @@ class _Walker:
             elif tag.startswith("</detail"):
                 self.headings = [h for h in self.headings if h[0] < 6 + self.details]
                 self.details = max(0, self.details - 1)
-            elif event.group("summary") is not None and not self.open_items:
+            elif event.group("summary") is not None and not self.open_items and self.details <= _MAX_DETAILS_SECTIONS:
                 self._section(6 + max(1, self.details), _html_text(event.group("summary")))
 
     def _is_jump(self, pieces: Sequence[Piece]) -> bool:
