@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from index.anchors import heading_anchors, is_anchor_link
 from index.inline import Piece, clean_text, fields_from_pieces, pieces_from_inline
 from index.model import Entry, Link, ListDocument, entry_id, identity_key, section_key
 
@@ -170,7 +170,7 @@ class _Walker:
 
     def run(self, text: str) -> ListDocument:
         tokens = _MD.parse(text)
-        self.anchors = _heading_anchors(text)
+        self.anchors = heading_anchors(text)
         self.walk(tokens, 0, 0)
         return ListDocument(
             title=self.title or "",
@@ -316,7 +316,7 @@ class _Walker:
     def _is_jump(self, pieces: Sequence[Piece]) -> bool:
         """A table-of-contents item: every real link jumps to a heading of this list."""
         links = [p.url for p in pieces if p.url is not None and not p.image_only]
-        return bool(links) and all(_is_anchor_link(url, self.anchors) for url in links)
+        return bool(links) and all(is_anchor_link(url, self.anchors) for url in links)
 
     def _entries(self) -> tuple[Entry, ...]:
         entries: dict[str, Entry] = {}
@@ -382,52 +382,3 @@ def _following_text(tokens: Sequence[Token], index: int) -> list[Piece]:
 @lru_cache(maxsize=4096)
 def _skipped(path: tuple[str, ...]) -> bool:
     return any(section_key(name) in _SKIPPED_SECTIONS for name in path)
-
-
-# --- table-of-contents jumps ------------------------------------------------------------
-
-_ATX = re.compile(r"^ {0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
-_SETEXT_UNDERLINE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
-_MD_LINK_TEXT = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-
-
-def _heading_anchors(text: str) -> set[str]:
-    """Loose GitHub anchors of every heading-looking line (ATX or setext, any indent)."""
-    anchors: set[str] = set()
-    previous = ""
-    for raw in text.split("\n"):
-        stripped = raw.strip()
-        match = _ATX.match(stripped)
-        if match:
-            anchors.add(_anchor_key(match.group(1)))
-        elif previous and _SETEXT_UNDERLINE.match(raw) and stripped:
-            anchors.add(_anchor_key(previous))
-        previous = stripped
-    anchors.discard("")
-    return anchors
-
-
-def _anchor_key(heading: str) -> str:
-    """Only letters and digits, folded: GitHub's slug rules without their hyphen details."""
-    visible = _MD_LINK_TEXT.sub(r"\1", heading)
-    return "".join(ch for ch in unquote(visible).casefold() if ch.isalnum())
-
-
-def _is_anchor_link(url: str, anchors: set[str]) -> bool:
-    """``#section``, or this README's own heading anchor written as an absolute URL."""
-    url = url.strip()
-    if url.startswith("#"):
-        return True
-    if "#" not in url:
-        return False
-    parts = urlsplit(url)
-    if not parts.fragment or _anchor_key(parts.fragment) not in anchors:
-        return False
-    segments = [s for s in parts.path.split("/") if s]
-    if not parts.netloc:
-        return not segments or segments[-1].lower() in ("readme.md", "readme")
-    if parts.netloc.lower().removeprefix("www.") not in ("github.com", "gitlab.com"):
-        return False
-    return len(segments) == 2 or (
-        len(segments) >= 4 and segments[2] in ("blob", "tree") and (len(segments) == 4 or segments[-1].lower() == "readme.md")
-    )
