@@ -366,10 +366,16 @@ def _cmd_index(args: argparse.Namespace) -> int:
     changed = list(report.added_sources) + list(report.updated_sources)
     print(
         f"index {what}: {report.entries} entries from {len(core.settings.sources)} lists in {report.seconds:.2f}s"
-        + (f"; re-indexed: {', '.join(changed)}" if changed else "; nothing changed")
-        + (f"; dropped: {', '.join(report.removed_sources)}" if report.removed_sources else "")
+        + (f"; re-indexed: {_names(changed)}" if changed else "; nothing changed")
+        + (f"; dropped: {_names(list(report.removed_sources))}" if report.removed_sources else "")
     )
     return 0
+
+
+def _names(names: list[str], shown: int = 8) -> str:
+    if len(names) <= shown:
+        return ", ".join(names)
+    return ", ".join(names[:shown]) + f" and {len(names) - shown} more"
 
 
 def _cmd_sources(args: argparse.Namespace) -> int:

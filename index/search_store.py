@@ -1,0 +1,223 @@
+"""The index on disk: schema, generations, meta, and the documents we write.
+
+Layout of ``index_dir``::
+
+    CURRENT          {"generation": "gen-...", "analyzer": 1, "schema": 1}  (os.replace'd)
+    gen-<stamp>/     a Whoosh index plus meta.json (each source's fingerprint, sections)
+
+A full build writes a fresh generation and then swaps ``CURRENT``; a crash before the
+swap leaves the old generation serving. Incremental updates commit in place through one
+writer. One Whoosh document per *identity*: the same paper in two lists is one document
+carrying both occurrences, so search needs no collapsing and counts are exact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import fields as wf
+from whoosh import index as windex
+
+from index.analysis import ANALYZER_VERSION, plain_analyzer, text_analyzer
+from index.model import Entry, Link, normalise_url, section_key
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Meta",
+    "Pointer",
+    "build_document",
+    "entry_from_json",
+    "make_schema",
+    "path_key",
+    "read_pointer",
+]
+
+SCHEMA_VERSION = 1
+POINTER = "CURRENT"
+META = "meta.json"
+
+
+def make_schema() -> wf.Schema:
+    text = text_analyzer()
+    return wf.Schema(
+        id=wf.ID(stored=True, unique=True),
+        title=wf.TEXT(analyzer=text, phrase=True),
+        section=wf.TEXT(analyzer=text, phrase=True),
+        tags=wf.TEXT(analyzer=text, phrase=True),
+        description=wf.TEXT(analyzer=text, phrase=True),
+        links=wf.TEXT(analyzer=text, phrase=False),
+        spell=wf.TEXT(analyzer=plain_analyzer(), phrase=False),
+        urls=wf.KEYWORD(commas=True, lowercase=False),
+        source=wf.KEYWORD(commas=True, lowercase=True, stored=True),
+        paths=wf.KEYWORD(commas=True, lowercase=False),
+        year=wf.NUMERIC(numtype=int, bits=32, signed=True),
+        order=wf.NUMERIC(numtype=int, bits=64, signed=False, sortable=True),
+        blob=wf.STORED(),
+    )
+
+
+def path_key(path: Sequence[str]) -> str:
+    """A section path as one comparable key: numbering, case and punctuation ignored."""
+    return "/".join(section_key(part) for part in path).replace(",", " ")
+
+
+def entry_from_json(data: dict[str, Any]) -> Entry:
+    return Entry(
+        id=str(data["id"]),
+        title=str(data.get("title") or ""),
+        url=data.get("url"),
+        links=tuple(Link(str(link["text"]), str(link["url"])) for link in data.get("links") or ()),
+        description=str(data.get("description") or ""),
+        section=tuple(data.get("section") or ()),
+        tags=tuple(data.get("tags") or ()),
+        year=data.get("year"),
+        source=str(data.get("source") or ""),
+        line=int(data.get("line") or 0),
+    )
+
+
+def _keyword(value: str) -> str:
+    return value.replace(",", "%2C").replace(" ", "%20")
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return [value for value in dict.fromkeys(v.strip() for v in values) if value]
+
+
+def build_document(doc_id: str, occurrences: Sequence[Entry], order: int) -> dict[str, Any]:
+    """The Whoosh fields of one identity, from its occurrences (first = representative)."""
+    first = occurrences[0]
+    titles = _unique(entry.title for entry in occurrences)
+    sections = _unique(part for entry in occurrences for part in entry.section)
+    tags = _unique(tag for entry in occurrences for tag in entry.tags)
+    descriptions = _unique(entry.description for entry in occurrences)
+    links = [link for entry in occurrences for link in entry.links]
+    urls = _unique(
+        [normalise_url(entry.url) for entry in occurrences if entry.url]
+        + [normalise_url(link.url) for link in links]
+    )
+    paths = _unique(
+        path_key(entry.section[: depth + 1]) for entry in occurrences for depth in range(len(entry.section))
+    )
+    link_text = " ".join(_unique([link.text for link in links] + [link.url for link in links]))
+    year = next((entry.year for entry in occurrences if entry.year), None)
+    document: dict[str, Any] = {
+        "id": doc_id,
+        "title": "\n".join(titles),
+        "section": "\n".join(sections),
+        "tags": "\n".join(tags),
+        "description": "\n".join(descriptions),
+        "links": link_text,
+        "spell": "\n".join(titles + sections + tags),
+        "urls": ",".join(_keyword(url) for url in urls),
+        "source": ",".join(_unique(entry.source for entry in occurrences)),
+        "paths": ",".join(paths),
+        "order": order,
+        "blob": json.dumps([entry.to_json() for entry in occurrences], ensure_ascii=False),
+    }
+    if year is not None:
+        document["year"] = year
+    return document
+
+
+def occurrences_from_blob(blob: str) -> list[Entry]:
+    return [entry_from_json(item) for item in json.loads(blob)]
+
+
+@dataclass(frozen=True, slots=True)
+class Pointer:
+    generation: str
+    analyzer: int
+    schema: int
+
+    @property
+    def current(self) -> bool:
+        return self.analyzer == ANALYZER_VERSION and self.schema == SCHEMA_VERSION
+
+
+def read_pointer(index_dir: Path) -> Pointer | None:
+    try:
+        data = json.loads((index_dir / POINTER).read_text(encoding="utf-8"))
+        pointer = Pointer(str(data["generation"]), int(data["analyzer"]), int(data["schema"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not (index_dir / pointer.generation).is_dir():
+        return None
+    return pointer
+
+
+def write_pointer(index_dir: Path, generation: str) -> None:
+    """Swap the served generation in one atomic rename."""
+    tmp = index_dir / f"{POINTER}.{os.getpid()}.tmp"
+    payload = {"generation": generation, "analyzer": ANALYZER_VERSION, "schema": SCHEMA_VERSION}
+    tmp.write_text(json.dumps(payload), encoding="utf-8")
+    os.replace(tmp, index_dir / POINTER)
+
+
+def new_generation(index_dir: Path) -> tuple[str, Path]:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    name = f"gen-{time.time_ns():x}-{os.getpid()}"
+    path = index_dir / f"{name}.building"
+    path.mkdir()
+    return name, path
+
+
+def create_index(path: Path) -> windex.Index:
+    return windex.create_in(str(path), make_schema())
+
+
+def open_index(index_dir: Path, pointer: Pointer) -> windex.Index:
+    return windex.open_dir(str(index_dir / pointer.generation))
+
+
+def finish_generation(index_dir: Path, name: str, building: Path) -> None:
+    """Publish a built generation and retire the ones nobody points to any more."""
+    os.replace(building, index_dir / name)
+    write_pointer(index_dir, name)
+    remove_stale(index_dir, keep=name)
+
+
+def remove_stale(index_dir: Path, keep: str) -> None:
+    for child in index_dir.iterdir():
+        if child.is_dir() and child.name.startswith("gen-") and child.name != keep:
+            if child.name.endswith(".building") and _recent(child):
+                continue  # another process may be building it right now
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def _recent(path: Path, seconds: float = 3600) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime < seconds
+    except OSError:
+        return False
+
+
+@dataclass
+class Meta:
+    """What the index knows about each source: fingerprint, entry count, sections."""
+
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def order_of(self, name: str) -> int:
+        names = list(self.sources)
+        return names.index(name) if name in names else len(names)
+
+    @classmethod
+    def load(cls, generation_dir: Path) -> "Meta":
+        try:
+            data = json.loads((generation_dir / META).read_text(encoding="utf-8"))
+            return cls(sources=dict(data.get("sources", {})))
+        except (OSError, ValueError, AttributeError):
+            return cls()
+
+    def save(self, generation_dir: Path) -> None:
+        tmp = generation_dir / f"{META}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps({"sources": self.sources}, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, generation_dir / META)

@@ -1,0 +1,156 @@
+"""The section tree of all lists, and finding a section from what someone typed.
+
+Lists are merged by section name (numbering, case and punctuation ignored), so
+"Datasets" of one list and "Datasets" of another are one topic. A lab member asks for a
+topic the way they remember it: "single cell", 单细胞, "2.3", "lesoin detection"; the
+matcher tries exact name, either language half of a bilingual heading, word overlap,
+then similarity.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from index.analysis import query_tokens
+from index.model import section_key
+from index.search_store import path_key
+
+__all__ = ["TopicNode", "TopicTable"]
+
+_HAN_RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)*)\.?(?:\s|$)")
+
+
+@dataclass(frozen=True)
+class TopicNode:
+    """A section of the merged tree: its display name and path, entries below it."""
+
+    name: str
+    path: tuple[str, ...]
+    count: int
+    children: tuple["TopicNode", ...] = ()
+
+
+@dataclass
+class _Node:
+    name: str
+    path: tuple[str, ...]
+    key: str
+    children: dict[str, "_Node"] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    path: tuple[str, ...]
+    key: str
+    parts: tuple[str, ...]
+    terms: frozenset[str]
+    number: str | None
+    count: int
+
+
+class TopicTable:
+    """The merged section tree with counts, plus lookup by name and by prefix."""
+
+    def __init__(self, section_lists: Iterable[Sequence[Sequence[str]]], count: Callable[[str], int]) -> None:
+        roots: dict[str, _Node] = {}
+        for sections in section_lists:
+            for path in sections:
+                level = roots
+                display: tuple[str, ...] = ()
+                for part in path:
+                    key = section_key(part) or part.strip().lower()
+                    node = level.get(key)
+                    if node is None:
+                        node = _Node(part.strip(), display + (part.strip(),), key)
+                        level[key] = node
+                    display = node.path
+                    level = node.children
+        self._count = count
+        self.roots = tuple(node for node in (self._freeze(n) for n in roots.values()) if node is not None)
+        self._candidates = tuple(self._flatten(self.roots))
+
+    def _freeze(self, node: _Node) -> TopicNode | None:
+        count = self._count(path_key(node.path))
+        if count <= 0:
+            return None
+        children = tuple(child for child in (self._freeze(c) for c in node.children.values()) if child)
+        return TopicNode(node.name, node.path, count, children)
+
+    def _flatten(self, nodes: Sequence[TopicNode]) -> Iterable[_Candidate]:
+        for node in nodes:
+            key = section_key(node.name)
+            han = " ".join(_HAN_RUNS.findall(key))
+            latin = _HAN_RUNS.sub(" ", key).split()
+            parts = tuple(part for part in (key, han, " ".join(latin)) if part)
+            terms = frozenset(token.term for token in query_tokens(key))
+            number = _NUMBER.match(node.name)
+            yield _Candidate(node.path, key, parts, terms, number.group(1) if number else None, node.count)
+            yield from self._flatten(node.children)
+
+    def match(self, name: str) -> tuple[str, ...] | None:
+        """The best section for ``name``, or None when nothing is close enough."""
+        text = (name or "").strip()
+        number = _NUMBER.match(text)
+        if number and not section_key(text):
+            for candidate in self._candidates:
+                if candidate.number == number.group(1):
+                    return candidate.path
+        wanted = section_key(text)
+        if not wanted:
+            return None
+        wanted_terms = frozenset(token.term for token in query_tokens(wanted))
+        best: tuple[float, int, int] | None = None
+        best_path: tuple[str, ...] | None = None
+        for candidate in self._candidates:
+            score = _score(wanted, wanted_terms, candidate)
+            if score <= 0:
+                continue
+            rank = (score, -len(candidate.path), candidate.count)
+            if best is None or rank > best:
+                best, best_path = rank, candidate.path
+        return best_path
+
+    def complete(self, prefix: str, limit: int = 25) -> list[tuple[str, tuple[str, ...]]]:
+        """Sections whose name starts with or contains ``prefix`` (either language)."""
+        wanted = section_key(prefix or "")
+        ranked: list[tuple[int, int, str, tuple[str, ...]]] = []
+        for candidate in self._candidates:
+            if not wanted:
+                rank = 0
+            elif any(part.startswith(wanted) for part in candidate.parts):
+                rank = 0
+            elif any(word.startswith(wanted) for word in candidate.key.split()):
+                rank = 1
+            elif wanted in candidate.key:
+                rank = 2
+            else:
+                continue
+            ranked.append((rank, -candidate.count, " / ".join(candidate.path), candidate.path))
+        ranked.sort(key=lambda item: (item[0], item[1], len(item[3])))
+        return [(_label(label), path) for _, _, label, path in ranked[:limit]]
+
+
+def _label(text: str) -> str:
+    return text if len(text) <= 100 else text[:99] + "…"
+
+
+def _score(wanted: str, wanted_terms: frozenset[str], candidate: _Candidate) -> float:
+    if wanted == candidate.key:
+        return 100.0
+    if wanted in candidate.parts:
+        return 95.0
+    if wanted_terms and wanted_terms <= candidate.terms:
+        return 80.0 + 10.0 * len(wanted_terms) / max(1, len(candidate.terms))
+    if len(wanted) >= 2 and wanted in candidate.key:
+        return 70.0 + 10.0 * len(wanted) / len(candidate.key)
+    ratio = max(difflib.SequenceMatcher(None, wanted, part).ratio() for part in candidate.parts)
+    if ratio >= 0.75:
+        return 60.0 * ratio
+    overlap = len(wanted_terms & candidate.terms)
+    if overlap and overlap * 2 >= len(wanted_terms):
+        return 40.0 + 10.0 * overlap / len(wanted_terms)
+    return 0.0
