@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from index.anchors import heading_anchors, is_anchor_link
 from index.inline import Piece, clean_text, fields_from_pieces, pieces_from_inline
 from index.model import Entry, Link, ListDocument, entry_id, identity_key, section_key
 
@@ -68,6 +68,7 @@ _TAG = re.compile(r"<[^>]*>")
 _HEADING_LINE = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
 _INVISIBLE_CHARS = re.compile("[\u200b\u200c\u2060\ufeff\x00]")
 _MAX_REPARSE_DEPTH = 4
+_MAX_DETAILS_SECTIONS = 3  # deeper (or never closed) <details> add no more section levels
 
 
 def _markdown() -> MarkdownIt:
@@ -169,7 +170,7 @@ class _Walker:
 
     def run(self, text: str) -> ListDocument:
         tokens = _MD.parse(text)
-        self.anchors = _heading_anchors(text)
+        self.anchors = heading_anchors(text)
         self.walk(tokens, 0, 0)
         return ListDocument(
             title=self.title or "",
@@ -309,13 +310,13 @@ class _Walker:
             elif tag.startswith("</detail"):
                 self.headings = [h for h in self.headings if h[0] < 6 + self.details]
                 self.details = max(0, self.details - 1)
-            elif event.group("summary") is not None and not self.open_items:
+            elif event.group("summary") is not None and not self.open_items and self.details <= _MAX_DETAILS_SECTIONS:
                 self._section(6 + max(1, self.details), _html_text(event.group("summary")))
 
     def _is_jump(self, pieces: Sequence[Piece]) -> bool:
         """A table-of-contents item: every real link jumps to a heading of this list."""
         links = [p.url for p in pieces if p.url is not None and not p.image_only]
-        return bool(links) and all(_is_anchor_link(url, self.anchors) for url in links)
+        return bool(links) and all(is_anchor_link(url, self.anchors) for url in links)
 
     def _entries(self) -> tuple[Entry, ...]:
         entries: dict[str, Entry] = {}
@@ -381,55 +382,3 @@ def _following_text(tokens: Sequence[Token], index: int) -> list[Piece]:
 @lru_cache(maxsize=4096)
 def _skipped(path: tuple[str, ...]) -> bool:
     return any(section_key(name) in _SKIPPED_SECTIONS for name in path)
-
-
-# --- table-of-contents jumps ------------------------------------------------------------
-
-_ATX = re.compile(r"^ {0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
-_SETEXT_UNDERLINE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
-_MD_LINK_TEXT = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-
-
-def _heading_anchors(text: str) -> set[str]:
-    """Loose GitHub anchors of every heading-looking line (ATX or setext, any indent)."""
-    anchors: set[str] = set()
-    previous = ""
-    for raw in text.split("\n"):
-        stripped = raw.strip()
-        match = _ATX.match(stripped)
-        if match:
-            anchors.add(_anchor_key(match.group(1)))
-        elif previous and _SETEXT_UNDERLINE.match(raw) and stripped:
-            anchors.add(_anchor_key(previous))
-        previous = stripped
-    anchors.discard("")
-    return anchors
-
-
-def _anchor_key(heading: str) -> str:
-    """Only letters and digits, folded: GitHub's slug rules without their hyphen details."""
-    visible = _MD_LINK_TEXT.sub(r"\1", heading)
-    return "".join(ch for ch in unquote(visible).casefold() if ch.isalnum())
-
-
-def _is_anchor_link(url: str, anchors: set[str]) -> bool:
-    """``#section``, or this README's own heading anchor written as an absolute URL."""
-    url = url.strip()
-    if url.startswith("#"):
-        return True
-    if "#" not in url:
-        return False
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # malformed host such as ``http://[oops#x``: not one of our anchors
-        return False
-    if not parts.fragment or _anchor_key(parts.fragment) not in anchors:
-        return False
-    segments = [s for s in parts.path.split("/") if s]
-    if not parts.netloc:
-        return not segments or segments[-1].lower() in ("readme.md", "readme")
-    if parts.netloc.lower().removeprefix("www.") not in ("github.com", "gitlab.com"):
-        return False
-    return len(segments) == 2 or (
-        len(segments) >= 4 and segments[2] in ("blob", "tree") and (len(segments) == 4 or segments[-1].lower() == "readme.md")
-    )

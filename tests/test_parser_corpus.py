@@ -59,6 +59,7 @@ def linked_list_items(text: str) -> dict[int, str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CORPUS is None, reason="shared corpus not present (set MEDBOT_SHARED)")
 def test_every_corpus_list_parses_and_finds_its_linked_list_items() -> None:
     assert CORPUS is not None

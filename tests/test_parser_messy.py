@@ -296,3 +296,10 @@ def test_empty_and_linkless_documents() -> None:
     assert parse("").entries == ()
     assert parse("# Only a title\n\n- no links here\n").title == "Only a title"
     assert parse("- no links here\n").entries == ()
+
+
+def test_unclosed_details_nest_no_deeper_than_three_sections() -> None:
+    text = "## Top\n" + "<details><summary>Fold</summary>\n- [Item](https://item.example)\n" * 50
+    doc = parse(text)
+    assert titles(doc) == ["Item"]
+    assert max(len(path) for path in doc.sections) == 4
