@@ -410,9 +410,9 @@ def _cmd_sources(args: argparse.Namespace) -> int:
                 "url": source.url,
                 "path": str(source.path) if source.path else None,
                 "entries": counts.get(source.name, 0),
-                "last_poll": _iso(getattr(state, "last_poll", None)),
-                "last_change": _iso(getattr(state, "last_change", None)),
-                "failures": getattr(state, "failures", 0) or 0,
+                "last_poll": _iso(state.last_poll if state else None),
+                "last_change": _iso(state.last_change if state else None),
+                "failures": state.failures if state else 0,
             }
         )
     if args.json:

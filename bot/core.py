@@ -14,7 +14,6 @@ import logging
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from bot import handlers, subscriptions  # noqa: F401  (register the commands)
@@ -65,7 +64,7 @@ class MedBot:
         """Settings read, data dir made, store opened, index opened and brought up to date."""
         settings = settings or load_settings(config_path, data_dir)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = open_store(settings.state_path)
+        store = Store(settings.state_path)
         index = SearchIndex.open(settings.index_dir, settings.synonyms_path)
         core = cls(settings, index, store)
         if sync:
@@ -85,7 +84,7 @@ class MedBot:
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self.index.close()
-        if self.store is not None and hasattr(self.store, "close"):
+        if self.store is not None:
             self.store.close()
 
     # --- what adapters call -------------------------------------------------------------
@@ -110,7 +109,7 @@ class MedBot:
             return None
         spec = REGISTRY.get(parsed.name)
         if spec is None:
-            return self._unknown(parsed.name, ctx)
+            return self.unknown_command(parsed.name, ctx)
         return await self._run(spec, parsed.args, ctx)
 
     async def press(self, payload: str, ctx: Context) -> Reply:
@@ -160,7 +159,8 @@ class MedBot:
             log.exception("command /%s failed", spec.name)
             return Reply(text=(t(ctx.lang, "apology"),), is_error=True, ephemeral=True, language=ctx.lang)
 
-    def _unknown(self, name: str, ctx: Context) -> Reply:
+    def unknown_command(self, name: str, ctx: Context) -> Reply:
+        """The answer to a command nobody registered: the closest real one, and /help."""
         lines = [t(ctx.lang, "unknown_command", name=name[:64])]
         close = difflib.get_close_matches(name, [spec.name for spec in self.commands], n=1, cutoff=0.6)
         if close:
@@ -168,7 +168,3 @@ class MedBot:
         lines.append(t(ctx.lang, "see_help"))
         return Reply(text=(" ".join(lines),), is_error=True, ephemeral=True, language=ctx.lang)
 
-
-def open_store(path: Path) -> Store:
-    """The state store (subscriptions, the new-entry log, the outbox, snapshots)."""
-    return Store(path)

@@ -105,7 +105,7 @@ async def help_command(core: MedBot, args: str, ctx: Context) -> Reply:
     if name:
         spec = REGISTRY.get(name)
         if spec is None:
-            return core._unknown(name, ctx)
+            return core.unknown_command(name, ctx)
         lines = [f"/{spec.name} — {spec.describe(ctx.lang)}", t(ctx.lang, "usage", usage=spec.usage)]
         if spec.example:
             lines.append(t(ctx.lang, "example", example=spec.example))
@@ -349,28 +349,23 @@ async def sources(core: MedBot, args: str, ctx: Context) -> Reply:
     for source in core.settings.sources:
         line = t(ctx.lang, "source_line", name=source.name, count=counts.get(source.name, 0))
         details = []
-        state = states.get(source.name) if isinstance(states, dict) else None
-        if source.url:
-            last_poll = getattr(state, "last_poll", None)
-            details.append(t(ctx.lang, "source_polled", when=_when(last_poll)) if last_poll else t(ctx.lang, "source_never"))
-            last_change = getattr(state, "last_change", None)
-            if last_change:
-                details.append(t(ctx.lang, "source_changed", when=_when(last_change)))
-            failures = getattr(state, "failures", 0) or 0
-            if failures:
-                details.append(t(ctx.lang, "source_failures", n=failures))
+        state = states.get(source.name)
+        if source.url and (state is None or state.last_poll is None):
+            details.append(t(ctx.lang, "source_never"))
+        elif source.url and state is not None and state.last_poll is not None:  # (narrowed for mypy)
+            details.append(t(ctx.lang, "source_polled", when=_when(state.last_poll)))
+            if state.last_change:
+                details.append(t(ctx.lang, "source_changed", when=_when(state.last_change)))
+            if state.failures:
+                details.append(t(ctx.lang, "source_failures", n=state.failures))
         if details:
             line += " — " + ", ".join(details)
         lines.append("• " + line)
     return Reply(title=t(ctx.lang, "sources_title"), text=("\n".join(lines),), language=ctx.lang)
 
 
-def _when(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return str(value)
+def _when(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 # --- buttons -------------------------------------------------------------------------

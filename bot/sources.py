@@ -55,9 +55,8 @@ def _snapshot_hashes(store: SnapshotReader | None) -> dict[str, str]:
         return {}
     hashes: dict[str, str] = {}
     for name, state in store.source_states().items():
-        content_hash = getattr(state, "content_hash", None)
-        if content_hash:
-            hashes[name] = str(content_hash)
+        if state.content_hash:
+            hashes[name] = str(state.content_hash)
     return hashes
 
 
