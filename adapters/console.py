@@ -12,10 +12,10 @@ import logging
 from typing import TYPE_CHECKING, TextIO
 
 from bot.app import Context
-from bot.replies import Button, Reply
+from bot.core.replies import Button, Reply
 
 if TYPE_CHECKING:
-    from bot.core import MedBot
+    from bot.core.bot import MedBot
 
 __all__ = ["render", "run_console"]
 

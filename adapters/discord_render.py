@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import discord
 
-from bot.replies import EntryView, Reply
+from bot.core.replies import EntryView, Reply
 
 __all__ = ["LIMITS", "Rendered", "clip", "render", "safe_url"]
 

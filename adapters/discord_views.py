@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from adapters.discord_render import clip
-from bot.replies import Button
+from bot.core.replies import Button
 
 if TYPE_CHECKING:
     from adapters.discord_bot import MedBotClient

@@ -45,15 +45,15 @@ from telegram.ext import (
 
 from adapters.telegram_render import NO_PREVIEW, inline_result, keyboard, render_reply
 from bot.app import Context
-from bot.commands import parse_command
-from bot.delivery import PermanentFailure, RetryLater
-from bot.replies import Reply
+from bot.core.registry import parse_command
+from bot.core.sending import PermanentFailure, RetryLater
+from bot.core.replies import Reply
 
 if TYPE_CHECKING:
     from telegram import Bot
 
-    from bot.config import Settings
-    from bot.core import MedBot
+    from bot.core.config import Settings
+    from bot.core.bot import MedBot
 
 __all__ = ["TelegramSender", "TokenRedactingFilter", "build_application", "install_log_hygiene",
            "start_application", "stop_application"]

@@ -21,7 +21,7 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 
-from bot.replies import EntryView, Reply
+from bot.core.replies import EntryView, Reply
 
 __all__ = ["MESSAGE_LIMIT", "inline_result", "keyboard", "render_entry", "render_reply", "telegram_length"]
 

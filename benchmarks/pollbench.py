@@ -90,9 +90,9 @@ def poll_sources(count: int) -> dict[str, Any]:
     import httpx
 
     from benchmarks.phases import child_env
-    from bot.config import Settings, SourceConfig
-    from bot.store import Store
-    from bot.watcher import poll_once
+    from bot.core.config import Settings, SourceConfig
+    from bot.store.sqlite import Store
+    from bot.watch.poll import poll_once
 
     server = subprocess.Popen([sys.executable, "-m", "benchmarks.pollbench", "serve", str(count)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, env=child_env(), cwd=REPO, text=True)

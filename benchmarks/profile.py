@@ -26,12 +26,12 @@ def _workload(kind: str, config: str, data_dir: str) -> Any:
     queries = load_queries()
     if kind == "start":
         def start() -> None:
-            from bot.core import MedBot
+            from bot.core.bot import MedBot
 
             MedBot.load(config, data_dir).index.search("lesion detection", per_page=5)
 
         return start
-    from bot.core import MedBot
+    from bot.core.bot import MedBot
 
     core = MedBot.load(config, data_dir, sync=kind != "build")
     if kind == "build":
@@ -43,7 +43,7 @@ def _workload(kind: str, config: str, data_dir: str) -> Any:
 
         return search
     from bot.app import Context
-    from bot.paging import Action, encode
+    from bot.core.paging import Action, encode
 
     ctx = Context(platform="console", chat_id="profile", is_admin=True)
 

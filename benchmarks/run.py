@@ -199,7 +199,7 @@ def _seed_list(workspace: Workspace) -> Path:
 def _output_dir(data_dir: str | None) -> Path | None:
     """Where the chart and last.json go: ``<data dir>/bench``."""
     try:
-        from bot.config import load_settings
+        from bot.core.config import load_settings
 
         return load_settings(None, data_dir).data_dir / "bench"
     except Exception:  # the bench still prints its figures without a place to save them

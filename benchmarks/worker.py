@@ -32,7 +32,7 @@ PER_PAGE = 5
 
 
 def medbot_build(args: dict[str, Any]) -> dict[str, Any]:
-    from bot.core import MedBot
+    from bot.core.bot import MedBot
 
     started = time.perf_counter()
     core = MedBot.load(args["config"], args["data_dir"], sync=False)
@@ -68,8 +68,8 @@ def medbot_build(args: dict[str, Any]) -> dict[str, Any]:
 
 def medbot_query(args: dict[str, Any]) -> dict[str, Any]:
     from bot.app import Context
-    from bot.core import MedBot
-    from bot.paging import Action, encode
+    from bot.core.bot import MedBot
+    from bot.core.paging import Action, encode
 
     started = time.perf_counter()
     core = MedBot.load(args["config"], args["data_dir"])

@@ -1,5 +1,5 @@
 """``python -m bot`` is ``medbot``: tests run it this way from any checkout."""
 
-from bot.cli import main
+from bot.run.cli import main
 
 raise SystemExit(main())

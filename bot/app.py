@@ -41,4 +41,4 @@ class Context:
         return self.chat_type in {"group", "supergroup", "channel", "guild"}
 
 
-from bot.core import MedBot  # noqa: E402  (the implementation lives in its own module)
+from bot.core.bot import MedBot  # noqa: E402  (the implementation lives in its own module)

@@ -42,7 +42,7 @@ def medbot_env(**extra: str) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def bundled_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir whose index holds the bundled lists (built once per test session)."""
-    from bot.core import MedBot
+    from bot.core.bot import MedBot
 
     data_dir = tmp_path_factory.mktemp("bundled-data")
     core = MedBot.load(data_dir=data_dir)
@@ -53,7 +53,7 @@ def bundled_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def bundled_core(bundled_data_dir: Path) -> Iterator[object]:
     """A fresh core over the bundled lists (the index is reused, not rebuilt)."""
-    from bot.core import MedBot
+    from bot.core.bot import MedBot
 
     core = MedBot.load(data_dir=bundled_data_dir)
     yield core

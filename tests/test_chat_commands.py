@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import Context
-from bot.replies import Reply
+from bot.core.replies import Reply
 
 pytestmark = pytest.mark.asyncio
 
@@ -212,7 +212,7 @@ async def test_a_topic_picked_from_autocomplete_opens_that_exact_section(bundled
 
 
 async def test_a_section_with_a_very_long_path_is_offered_by_a_short_exact_value(tmp_path) -> None:
-    from bot.core import MedBot
+    from bot.core.bot import MedBot
 
     long_heading = "Deep learning for " + "very " * 30 + "long section names"
     (tmp_path / "lab.md").write_text(

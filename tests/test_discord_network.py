@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from adapters.discord_bot import DiscordSender, MedBotClient, build_client, install_redactor, remove_redactor, run_client
-from bot.config import Settings, load_settings
-from bot.delivery import PermanentFailure, RetryLater
-from bot.replies import Reply
+from bot.core.config import Settings, load_settings
+from bot.core.sending import PermanentFailure, RetryLater
+from bot.core.replies import Reply
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.spy_core import SpyCore
 

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.discord_render import LIMITS, clip, render, safe_url
-from bot.replies import Button, EntryView, Reply
+from bot.core.replies import Button, EntryView, Reply
 
 texts = st.text(max_size=3000)
 urls = st.one_of(st.none(), st.just("https://arxiv.org/abs/1710.01766"), st.text(max_size=50))

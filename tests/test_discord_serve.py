@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_settings
-from bot.core import MedBot
-from bot.service import run_service
+from bot.core.config import load_settings
+from bot.core.bot import MedBot
+from bot.run.service import run_service
 from tests.fakes.discord_api import FakeDiscord
 
 pytestmark = pytest.mark.slow
@@ -72,8 +72,8 @@ async def test_a_subscribed_channel_gets_the_new_paper_from_serve(fake: FakeDisc
 
 async def test_watch_once_announces_to_a_subscribed_discord_channel(fake: FakeDiscord, tmp_path: Path) -> None:
     """A lab runs ``medbot watch --once`` from cron with only a Discord token."""
-    from bot.store import Store
-    from bot.watcher import watch_main
+    from bot.store.sqlite import Store
+    from bot.watch.poll import watch_main
 
     lab_list = tmp_path / "lab.md"
     lab_list.write_text(FIRST, encoding="utf-8")

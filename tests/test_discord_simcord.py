@@ -18,7 +18,7 @@ import simcord
 from adapters.discord_bot import build_client
 from adapters.discord_render import LIMITS
 from bot.app import Context
-from bot.core import MedBot
+from bot.core.bot import MedBot
 from tests.fakes.spy_core import SpyCore, core_for_list
 
 LAB_LIST = (

@@ -1,7 +1,7 @@
 """Docs as tests: every command users can type is documented in README.md with help text."""
 
-from bot import handlers, subscriptions  # noqa: F401  (register the commands)
-from bot.commands import REGISTRY
+from bot.core.commands import lookup as handlers, subscriptions  # noqa: F401  (register the commands)
+from bot.core.registry import REGISTRY
 from tests.conftest import REPO_ROOT
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from bot.app import Context
-from bot.commands import REGISTRY
-from bot.replies import Reply, UserError
-from bot.store import Store, Version
-from bot.subscriptions import filter_matches
+from bot.core.registry import REGISTRY
+from bot.core.replies import Reply, UserError
+from bot.store.sqlite import Store, Version
+from bot.core.commands.subscriptions import filter_matches
 from index.model import Entry, Link, entry_id, identity_key
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from bot.store import Store
+from bot.store.sqlite import Store
 from tests.conftest import medbot_command, medbot_env
 from tests.fakes.upstream import FakeUpstream
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bot.store import Store
+from bot.store.sqlite import Store
 from tests.conftest import medbot_command, medbot_env
 from tests.fakes import telegram_api
 from tests.fakes.upstream import FakeUpstream  # noqa: E402

@@ -16,11 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.announcer import RateLimit, RateLimiter, deliver
-from bot.config import AnnounceTarget, Settings, SourceConfig, WatchSettings
-from bot.replies import Reply
-from bot.store import Store
-from bot.watcher import PollReport, poll_once
+from bot.watch.announce import RateLimit, RateLimiter, deliver
+from bot.core.config import AnnounceTarget, Settings, SourceConfig, WatchSettings
+from bot.core.replies import Reply
+from bot.store.sqlite import Store
+from bot.watch.poll import PollReport, poll_once
 from index.model import ListDocument
 from tests.fakes.upstream import FAULTS, FakeUpstream
 

@@ -11,7 +11,7 @@ import asyncio
 from typing import Any
 
 from bot.app import Context
-from bot.replies import Reply
+from bot.core.replies import Reply
 
 
 class SpyCore:
@@ -45,7 +45,7 @@ class SpyCore:
 
 def core_for_list(directory: Any, markdown: str) -> Any:
     """A real core serving one lab list written to ``directory`` (its own index and state)."""
-    from bot.core import MedBot
+    from bot.core.bot import MedBot
 
     (directory / "lab.md").write_text(markdown, encoding="utf-8")
     config = directory / "medbot.yaml"

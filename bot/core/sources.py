@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.config import Settings, SourceConfig
+from bot.core.config import Settings, SourceConfig
 from index.model import ListDocument
 from index.parser import parse, parse_file
 from index.search import SourceSnapshot

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.replies import Reply
+from bot.core.replies import Reply
 
 __all__ = ["PermanentFailure", "RetryLater", "Sender"]
 

@@ -16,15 +16,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
 
-from bot import handlers, subscriptions  # noqa: F401  (register the commands)
-from bot.commands import REGISTRY, CommandSpec, clean_text, parse_command
-from bot.config import Settings, load_settings
-from bot.handlers import topic_value
-from bot.i18n import t
-from bot.paging import PageTokens, decode
-from bot.replies import EntryView, Reply, UserError
-from bot.sources import source_snapshots
-from bot.store import Store
+from bot.core.commands import lookup as handlers, subscriptions  # noqa: F401  (register the commands)
+from bot.core.registry import REGISTRY, CommandSpec, clean_text, parse_command
+from bot.core.config import Settings, load_settings
+from bot.core.commands.lookup import topic_value
+from bot.core.i18n import t
+from bot.core.paging import PageTokens, decode
+from bot.core.replies import EntryView, Reply, UserError
+from bot.core.sources import source_snapshots
+from bot.store.sqlite import Store
 from index.search import SearchIndex, SyncReport
 
 if TYPE_CHECKING:

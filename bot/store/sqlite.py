@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from bot.store_records import (
+from bot.store.records import (
     MIGRATIONS,
     Alert,
     LoggedEntry,

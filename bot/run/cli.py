@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from bot import __version__
 
 if TYPE_CHECKING:
-    from bot.core import MedBot
+    from bot.core.bot import MedBot
 
 __all__ = ["main"]
 
@@ -140,8 +140,8 @@ def _configure_logging(verbosity: int) -> None:
 
 
 def _load_core(args: argparse.Namespace) -> MedBot:
-    from bot.config import ConfigError
-    from bot.core import MedBot
+    from bot.core.config import ConfigError
+    from bot.core.bot import MedBot
 
     try:
         return MedBot.load(args.config, args.data_dir, progress=None)
@@ -152,7 +152,7 @@ def _load_core(args: argparse.Namespace) -> MedBot:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from bot.config import ConfigError, load_settings
+    from bot.core.config import ConfigError, load_settings
 
     try:
         return load_settings(args.config, args.data_dir)
@@ -257,7 +257,7 @@ def _cmd_topics(args: argparse.Namespace) -> int:
 
 
 def _cmd_topic(args: argparse.Namespace) -> int:
-    from bot.handlers import resolve_topic
+    from bot.core.commands.lookup import resolve_topic
 
     core = _load_core(args)
     name = " ".join(args.name)
@@ -280,7 +280,7 @@ def _cmd_topic(args: argparse.Namespace) -> int:
 
 
 def _cmd_random(args: argparse.Namespace) -> int:
-    from bot.handlers import resolve_topic
+    from bot.core.commands.lookup import resolve_topic
 
     core = _load_core(args)
     topic_path = None
@@ -364,8 +364,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
-    from bot.config import ConfigError
-    from bot.core import MedBot
+    from bot.core.config import ConfigError
+    from bot.core.bot import MedBot
 
     try:
         core = MedBot.load(args.config, args.data_dir, sync=False)
@@ -428,13 +428,13 @@ def _cmd_sources(args: argparse.Namespace) -> int:
 def _cmd_watch(args: argparse.Namespace) -> int:
     import asyncio
 
-    from bot.watcher import watch_main
+    from bot.watch.poll import watch_main
 
     return int(asyncio.run(watch_main(_settings(args), once=args.once)) or 0)
 
 
 def _cmd_feed(args: argparse.Namespace) -> int:
-    from bot.feed import feed_main
+    from bot.watch.feed import feed_main
 
     try:
         return int(feed_main(_settings(args), args.output) or 0)
@@ -443,7 +443,7 @@ def _cmd_feed(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from bot.service import serve
+    from bot.run.service import serve
 
     return int(serve(args.config, args.data_dir) or 0)
 

@@ -17,8 +17,8 @@ from typing import TextIO
 
 from feedgen.feed import FeedGenerator
 
-from bot.config import Settings
-from bot.store import LoggedEntry, Store, utcnow
+from bot.core.config import Settings
+from bot.store.sqlite import LoggedEntry, Store, utcnow
 
 __all__ = ["build_feed", "feed_main", "write_feed"]
 

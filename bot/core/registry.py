@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.replies import Reply
+from bot.core.replies import Reply
 
 if TYPE_CHECKING:
     from bot.app import Context

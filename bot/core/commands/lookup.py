@@ -12,16 +12,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.commands import REGISTRY, ArgSpec, command
-from bot.i18n import t
-from bot.paging import Action, encode, path_hash
-from bot.replies import Button, EntryView, Reply, UserError
+from bot.core.registry import REGISTRY, ArgSpec, command
+from bot.core.i18n import t
+from bot.core.paging import Action, encode, path_hash
+from bot.core.replies import Button, EntryView, Reply, UserError
 from index.model import Entry, section_key
 from index.search import Hit
 
 if TYPE_CHECKING:
     from bot.app import Context
-    from bot.core import MedBot
+    from bot.core.bot import MedBot
     from index.search import SearchIndex, SearchResult, TopicNode
 
 PER_PAGE = 5

@@ -17,12 +17,12 @@ import sys
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from bot.config import ConfigError, load_settings
+from bot.core.config import ConfigError, load_settings
 
 if TYPE_CHECKING:
-    from bot.config import Settings
-    from bot.core import MedBot
-    from bot.delivery import Sender
+    from bot.core.config import Settings
+    from bot.core.bot import MedBot
+    from bot.core.sending import Sender
 
 __all__ = ["run_service", "serve"]
 
@@ -44,7 +44,7 @@ def serve(config_path: str | None, data_dir: str | None) -> int:
         return 2
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from bot.core import MedBot
+    from bot.core.bot import MedBot
 
     try:
         core = MedBot.load(settings=settings)
@@ -71,7 +71,7 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
     telegram_app: Any = None
     exit_code = 0
     try:
-        from bot.watcher import run_watcher
+        from bot.watch.poll import run_watcher
 
         await core.warm()
 

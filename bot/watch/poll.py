@@ -24,12 +24,12 @@ from typing import Any
 
 import httpx
 
-from bot.config import Settings, SourceConfig
-from bot.delivery import Sender
-from bot.fetch import USER_AGENT, Fetched, FetchFailed, check_text, fetch_url, read_path
-from bot.sources import store_fingerprint
-from bot.store import SourceState, Store, Version, utcnow
-from bot.subscriptions import filter_matches
+from bot.core.config import Settings, SourceConfig
+from bot.core.sending import Sender
+from bot.watch.fetch import USER_AGENT, Fetched, FetchFailed, check_text, fetch_url, read_path
+from bot.core.sources import store_fingerprint
+from bot.store.sqlite import SourceState, Store, Version, utcnow
+from bot.core.commands.subscriptions import filter_matches
 from index.diff import diff
 from index.model import Entry, ListDocument
 from index.parser import parse
@@ -288,7 +288,7 @@ def prepare(store: Store, settings: Settings) -> int:
 
 async def run_watcher(core: Any, settings: Settings, senders: Mapping[str, Sender], stop: asyncio.Event) -> None:
     """``medbot serve``'s watcher: poll every ``watch.interval`` s (with jitter), deliver between."""
-    from bot.announcer import deliver
+    from bot.watch.announce import deliver
 
     store: Store = core.store
     on_update = _index_updater(core)
@@ -316,8 +316,8 @@ async def run_watcher(core: Any, settings: Settings, senders: Mapping[str, Sende
 
 async def watch_main(settings: Settings, once: bool) -> int:
     """``medbot watch [--once]``: poll, log, deliver; without a platform token rows stay queued."""
-    from bot.announcer import deliver
-    from bot.core import MedBot
+    from bot.watch.announce import deliver
+    from bot.core.bot import MedBot
 
     core = await asyncio.to_thread(lambda: MedBot.load(settings=settings, sync=False))
     closers: list[Callable[[], Awaitable[object]]] = []
@@ -375,7 +375,7 @@ async def _open_senders(core: Any, settings: Settings, closers: list[Callable[[]
     through a connected client, so for a one-off ``watch --once`` the client runs until
     the closers stop it; a send waits (bounded) for it to be ready.
     """
-    from bot.announcer import ConsoleSender
+    from bot.watch.announce import ConsoleSender
 
     senders: dict[str, Sender] = {"console": ConsoleSender()}
     if settings.telegram_token:

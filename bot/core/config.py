@@ -27,7 +27,7 @@ __all__ = [
     "load_settings",
 ]
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 """The bundled data shipped with medbot: default lists, sources.yaml, synonyms."""
 
 

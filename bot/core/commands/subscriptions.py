@@ -14,13 +14,13 @@ import asyncio
 import re
 from typing import TYPE_CHECKING, Any
 
-from bot.commands import ArgSpec, command
-from bot.replies import Reply, UserError
+from bot.core.registry import ArgSpec, command
+from bot.core.replies import Reply, UserError
 from index.model import Entry, normalise_title
 
 if TYPE_CHECKING:
     from bot.app import Context
-    from bot.store import Store, Subscription
+    from bot.store.sqlite import Store, Subscription
 
 __all__ = ["MAX_FILTER_CHARS", "MAX_PER_CHAT", "describe_filter", "filter_matches", "filter_words"]
 

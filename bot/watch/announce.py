@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TextIO
 
-from bot.config import Settings
-from bot.delivery import PermanentFailure, RetryLater, Sender
-from bot.handlers import view_of
-from bot.replies import EntryView, Reply
-from bot.store import Alert, LoggedEntry, OutboxItem, Store, utcnow
+from bot.core.config import Settings
+from bot.core.sending import PermanentFailure, RetryLater, Sender
+from bot.core.commands.lookup import view_of
+from bot.core.replies import EntryView, Reply
+from bot.store.sqlite import Alert, LoggedEntry, OutboxItem, Store, utcnow
 
 __all__ = [
     "ConsoleSender",
