@@ -32,6 +32,7 @@ def render(reply: Reply) -> str:
         entries=reply.entries,
         footer=reply.footer,
         language=reply.language,
+        page=reply.page,
     ).plain_text()
     if reply.buttons:
         keys = "  ".join(f"[:{number} {button.label}]" for number, button in enumerate(reply.buttons, 1))

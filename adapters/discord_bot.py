@@ -21,11 +21,11 @@ from discord import app_commands
 from adapters.discord_render import clip, render
 from adapters.discord_views import BUTTON_PREFIX, NO_MENTIONS, PagerView
 from bot.app import Context
-from bot.core.registry import ArgSpec, CommandSpec
 from bot.core.config import Settings
-from bot.core.sending import PermanentFailure, RetryLater
 from bot.core.i18n import t
+from bot.core.registry import ArgSpec, CommandSpec
 from bot.core.replies import Reply
+from bot.core.sending import PermanentFailure, RetryLater
 
 __all__ = ["DiscordSender", "MedBotClient", "TokenRedactor", "build_client", "context_of", "run_client"]
 

@@ -91,10 +91,12 @@ def _labels(reply: Reply) -> dict[str, str]:
     return _LABELS["zh" if reply.language == "zh" else "en"]
 
 
-def _entry_embed(entry: EntryView, labels: dict[str, str], description_cap: int, field_cap: int) -> discord.Embed:
+def _entry_embed(entry: EntryView, number: int | None, labels: dict[str, str], description_cap: int, field_cap: int) -> discord.Embed:
     title = entry.title or entry.url or entry.id
     if entry.year and str(entry.year) not in title:
         title = f"{title} ({entry.year})"
+    if number is not None:  # numbered from the page's first item, as on every platform
+        title = f"{number}. {title}"
     embed = discord.Embed(
         title=clip(_md(title), LIMITS.title),
         url=safe_url(entry.url),
@@ -123,7 +125,8 @@ def _entry_embeds(reply: Reply) -> tuple[list[discord.Embed], int]:
     while entries:
         for field_cap in _FIELD_CAPS:
             for description_cap in _DESCRIPTION_CAPS:
-                embeds = [_entry_embed(entry, labels, description_cap, field_cap) for entry in entries]
+                embeds = [_entry_embed(entry, number if reply.numbered else None, labels, description_cap, field_cap)
+                          for number, entry in enumerate(entries, reply.first_number)]
                 if sum(len(embed) for embed in embeds) <= LIMITS.total:
                     return embeds, len(reply.entries) - len(entries)
         entries = entries[:-1]

@@ -46,14 +46,14 @@ from telegram.ext import (
 from adapters.telegram_render import NO_PREVIEW, inline_result, keyboard, render_reply
 from bot.app import Context
 from bot.core.registry import parse_command
-from bot.core.sending import PermanentFailure, RetryLater
 from bot.core.replies import Reply
+from bot.core.sending import PermanentFailure, RetryLater
 
 if TYPE_CHECKING:
     from telegram import Bot
 
-    from bot.core.config import Settings
     from bot.core.bot import MedBot
+    from bot.core.config import Settings
 
 __all__ = ["TelegramSender", "TokenRedactingFilter", "build_application", "install_log_hygiene",
            "start_application", "stop_application"]

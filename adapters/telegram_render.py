@@ -104,9 +104,7 @@ def _blocks(reply: Reply, limit: int) -> list[str]:
         blocks.append(f"<b>{prefix}{esc(_shorten(reply.title, _TITLE_LIMIT * 2))}</b>")
     for paragraph in reply.text:
         blocks.extend(_paragraph_blocks(paragraph, limit))
-    first = reply.meta.get("first")  # the core may say where this page starts (6 on page 2)
-    start = first if isinstance(first, int) and first > 0 else 1
-    blocks.extend(render_entry(entry, number) for number, entry in enumerate(reply.entries, start))
+    blocks.extend(render_entry(entry, number if reply.numbered else None) for number, entry in enumerate(reply.entries, reply.first_number))
     if reply.footer:
         blocks.extend(f"<i>{block}</i>" for block in _paragraph_blocks(reply.footer, limit - 7))
     return blocks or ["…"]

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.watch.announce import RateLimit, RateLimiter, deliver
 from bot.core.config import Settings, WatchSettings
-from bot.core.sending import PermanentFailure, RetryLater
+from bot.core.filters import filter_matches
 from bot.core.replies import Reply
+from bot.core.sending import PermanentFailure, RetryLater
 from bot.store.sqlite import Store, Version
-from bot.core.commands.subscriptions import filter_matches
+from bot.watch.announce import RateLimit, RateLimiter, deliver
 from index.model import Entry, Link, entry_id, identity_key
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

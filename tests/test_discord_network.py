@@ -16,8 +16,8 @@ import pytest
 
 from adapters.discord_bot import DiscordSender, MedBotClient, build_client, install_redactor, remove_redactor, run_client
 from bot.core.config import Settings, load_settings
-from bot.core.sending import PermanentFailure, RetryLater
 from bot.core.replies import Reply
+from bot.core.sending import PermanentFailure, RetryLater
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.spy_core import SpyCore
 
@@ -72,7 +72,7 @@ async def test_a_lab_member_searches_lesion_and_gets_deeplesion_embeds(bot: Runn
 
     assert posted.json["type"] == 4  # answered at once with a message
     data = posted.json["data"]
-    deep_lesion = next(embed for embed in data["embeds"] if embed["title"].startswith("DeepLesion"))
+    deep_lesion = next(embed for embed in data["embeds"] if embed["title"].split(". ", 1)[-1].startswith("DeepLesion"))
     assert deep_lesion["url"] == "https://arxiv.org/pdf/1710.01766.pdf"
     fields = {field["name"]: field["value"] for field in deep_lesion["fields"]}
     assert fields["Section"] == "Lesion Detection"
@@ -149,7 +149,7 @@ async def test_a_slow_answer_is_acknowledged_first_then_edited_in(bot: Running) 
     token = interaction["token"]
     edit = await bot.fake.wait_for(lambda r: r.method == "PATCH" and token in r.path)
     assert edit.path.endswith("/messages/@original")
-    assert any(embed["title"].startswith("DeepLesion") for embed in edit.json["embeds"])
+    assert any(embed["title"].split(". ", 1)[-1].startswith("DeepLesion") for embed in edit.json["embeds"])
     assert edit.json["allowed_mentions"] == {"parse": []}
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.config import load_settings
 from bot.core.bot import MedBot
+from bot.core.config import load_settings
 from bot.run.service import run_service
 from tests.fakes.discord_api import FakeDiscord
 

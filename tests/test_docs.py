@@ -1,14 +1,14 @@
 """Docs as tests: every command users can type is documented in README.md with help text."""
 
-from bot.core.commands import lookup as handlers, subscriptions  # noqa: F401  (register the commands)
-from bot.core.registry import REGISTRY
+from bot.core.commands import COMMANDS, PAGERS
+from bot.core.registry import Registry
 from tests.conftest import REPO_ROOT
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_registered_command_has_help_text_and_is_in_the_readme() -> None:
-    visible = [spec for spec in REGISTRY.values() if not spec.hidden]
+    visible = Registry(COMMANDS, PAGERS).visible
     assert {"start", "help", "search", "topic", "random", "new", "similar", "sources"} <= {s.name for s in visible}
     for spec in visible:
         assert spec.summary and spec.summary_zh and spec.usage.startswith(f"/{spec.name}")

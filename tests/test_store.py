@@ -7,8 +7,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.core.filters import filter_matches
 from bot.store.sqlite import Store, Version
-from bot.core.commands.subscriptions import filter_matches
 from index.model import Entry, Link, entry_id, identity_key
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

@@ -3,34 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.app import Context
-from bot.core.registry import REGISTRY
-from bot.core.replies import Reply, UserError
+from bot.app import Context, MedBot
+from bot.core.filters import filter_matches
+from bot.core.replies import Reply
 from bot.store.sqlite import Store, Version
-from bot.core.commands.subscriptions import filter_matches
 from index.model import Entry, Link, entry_id, identity_key
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
-@dataclass
-class FakeCore:
-    """The only part of the core these commands use: ``core.store``."""
-
-    store: Store
-
-
 @pytest.fixture
-def core(tmp_path: Path) -> Iterator[FakeCore]:
-    with Store(tmp_path / "state.sqlite3") as store:
-        yield FakeCore(store)
+def core(bundled_data_dir: Path, tmp_path: Path) -> Iterator[MedBot]:
+    """The real core over the bundled lists, with a state store of its own for each story."""
+    shared = MedBot.load(data_dir=bundled_data_dir, sync=False)
+    shared.store.close()
+    bot = MedBot(shared.settings, shared.index, Store(tmp_path / "state.sqlite3"))
+    yield bot
+    bot.close()
 
 
 def group(user: str, *, admin: bool, chat: str = "-1001", lang: str = "en") -> Context:
@@ -41,31 +36,33 @@ def private(user: str) -> Context:
     return Context(platform="telegram", chat_id=user, user_id=user, is_admin=False, chat_type="private")
 
 
-async def run(core: FakeCore, line: str, ctx: Context) -> Reply:
-    name, _, args = line.lstrip("/").partition(" ")
-    return await REGISTRY[name].handler(core, args, ctx)
+async def run(core: MedBot, line: str, ctx: Context) -> Reply:
+    reply = await core.handle(line, ctx)
+    assert reply is not None
+    return reply
 
 
 def entry(title: str, url: str, section: tuple[str, ...], description: str = "", tags: tuple[str, ...] = ()) -> Entry:
     return Entry(entry_id(identity_key(url, title)), title, url, (Link(title, url),), description, section, tags)
 
 
-def test_the_commands_are_registered_with_help_and_admin_flags() -> None:
-    assert REGISTRY["subscribe"].admin_only and REGISTRY["unsubscribe"].admin_only
-    assert not REGISTRY["subscriptions"].admin_only
-    assert "new papers" in REGISTRY["subscribe"].summary
+def test_the_commands_are_registered_with_help_and_admin_flags(core: MedBot) -> None:
+    registry = core.registry
+    assert registry["subscribe"].admin_only and registry["unsubscribe"].admin_only
+    assert not registry["subscriptions"].admin_only
+    assert "new papers" in registry["subscribe"].summary
 
 
-async def test_a_non_admin_in_a_group_is_refused_politely_and_nothing_changes(core: FakeCore) -> None:
+async def test_a_non_admin_in_a_group_is_refused_politely_and_nothing_changes(core: MedBot) -> None:
     reply = await run(core, "/subscribe lesion", group("student", admin=False))
     assert "only the chat's administrators" in reply.plain_text()
-    assert not reply.is_error and reply.ephemeral
+    assert reply.is_error and reply.ephemeral
     assert core.store.list_subscriptions() == []
     zh = await run(core, "/unsubscribe", group("student", admin=False, lang="zh-CN"))
     assert "管理员" in zh.plain_text()
 
 
-async def test_an_admin_subscribes_a_group_lists_and_unsubscribes(core: FakeCore) -> None:
+async def test_an_admin_subscribes_a_group_lists_and_unsubscribes(core: MedBot) -> None:
     admin = group("pi", admin=True)
     first = await run(core, "/subscribe single-cell", admin)
     second = await run(core, "/subscribe lesion detection", admin)
@@ -76,8 +73,7 @@ async def test_an_admin_subscribes_a_group_lists_and_unsubscribes(core: FakeCore
     assert [(s.filter, s.created_by) for s in subs] == [("single-cell", "pi"), ("lesion detection", "pi")]
     asked = await run(core, "/unsubscribe", admin)
     assert "Which one?" in asked.title
-    with pytest.raises(UserError):
-        await run(core, "/unsubscribe 999", admin)
+    assert (await run(core, "/unsubscribe 999", admin)).is_error
     done = await run(core, f"/unsubscribe {subs[0].id}", admin)
     assert f"#{subs[0].id}" in done.plain_text()
     assert [s.filter for s in core.store.list_subscriptions("telegram", "-1001")] == ["lesion detection"]
@@ -87,32 +83,30 @@ async def test_an_admin_subscribes_a_group_lists_and_unsubscribes(core: FakeCore
     assert second.title
 
 
-async def test_an_odd_number_to_unsubscribe_is_a_friendly_error_and_removes_nothing(core: FakeCore) -> None:
+async def test_an_odd_number_to_unsubscribe_is_a_friendly_error_and_removes_nothing(core: MedBot) -> None:
     admin = group("pi", admin=True)
     await run(core, "/subscribe single-cell", admin)
     await run(core, "/subscribe lesion", admin)
     for odd in ("²", "#¹", "9" * 5000):  # superscripts pass str.isdigit but not int()
-        with pytest.raises(UserError):
-            await run(core, f"/unsubscribe {odd}", admin)
+        assert (await run(core, f"/unsubscribe {odd}", admin)).is_error
     assert len(core.store.list_subscriptions("telegram", "-1001")) == 2
 
 
-async def test_in_a_private_chat_the_user_may_always_subscribe(core: FakeCore) -> None:
+async def test_in_a_private_chat_the_user_may_always_subscribe(core: MedBot) -> None:
     await run(core, "/subscribe", private("alice"))
     (sub,) = core.store.list_subscriptions("telegram", "alice")
     assert sub.filter == ""
 
 
-async def test_a_chat_cannot_unsubscribe_another_chats_subscription(core: FakeCore) -> None:
+async def test_a_chat_cannot_unsubscribe_another_chats_subscription(core: MedBot) -> None:
     await run(core, "/subscribe genomics", group("pi", admin=True, chat="-1"))
     (theirs,) = core.store.list_subscriptions("telegram", "-1")
     await run(core, "/subscribe genomics", group("pi", admin=True, chat="-2"))
-    with pytest.raises(UserError):
-        await run(core, f"/unsubscribe {theirs.id}", group("pi", admin=True, chat="-2"))
+    assert (await run(core, f"/unsubscribe {theirs.id}", group("pi", admin=True, chat="-2"))).is_error
     assert core.store.list_subscriptions("telegram", "-1") == [theirs]
 
 
-async def test_filters_route_new_entries_to_the_right_chats(core: FakeCore) -> None:
+async def test_filters_route_new_entries_to_the_right_chats(core: MedBot) -> None:
     await run(core, "/subscribe Genomics › Single-Cell", group("pi", admin=True, chat="-genomics"))
     await run(core, "/subscribe lesion", group("pi", admin=True, chat="-imaging"))
     await run(core, "/subscribe", private("alice"))
@@ -147,11 +141,9 @@ def test_filter_words(filter_text: str, expected: bool) -> None:
     assert filter_matches(filter_text, item) is expected
 
 
-async def test_a_filter_of_only_punctuation_is_rejected(core: FakeCore) -> None:
-    with pytest.raises(UserError):
-        await run(core, "/subscribe .*", private("alice"))
-    with pytest.raises(UserError):
-        await run(core, "/subscribe " + "x" * 300, private("alice"))
+async def test_a_filter_of_only_punctuation_is_rejected(core: MedBot) -> None:
+    assert (await run(core, "/subscribe .*", private("alice"))).is_error
+    assert (await run(core, "/subscribe " + "x" * 300, private("alice"))).is_error
 
 
 @pytest.fixture

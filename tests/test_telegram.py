@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 
 from adapters.telegram_bot import TelegramSender, build_application, start_application, stop_application
 from adapters.telegram_render import render_reply
-from bot.core.config import Settings, load_settings
 from bot.core.bot import MedBot
-from bot.core.sending import PermanentFailure, RetryLater
+from bot.core.config import Settings, load_settings
 from bot.core.replies import Button, EntryView, Reply
+from bot.core.sending import PermanentFailure, RetryLater
 from tests.fakes import ApiCall, FakeTelegramAPI, parse_telegram_html
 from tests.fakes.spy_core import SpyCore
 

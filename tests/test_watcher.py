@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.watch.announce import RateLimit, RateLimiter, deliver
 from bot.core.config import AnnounceTarget, Settings, SourceConfig, WatchSettings
-from bot.core.replies import Reply
+from bot.core.replies import Reply, ReplyKind
 from bot.store.sqlite import Store
+from bot.watch.announce import RateLimit, RateLimiter, deliver
 from bot.watch.poll import PollReport, poll_once
 from index.model import ListDocument
 from tests.fakes.upstream import FAULTS, FakeUpstream
@@ -228,7 +228,7 @@ async def test_a_burst_of_additions_is_held_once_then_announced_as_one_digest(sc
     report = await scene.poll()  # the same version again: it is real
     assert report.outcome("research") == "confirmed" and len(report.new_entries) == 60
     ((_, digest),) = scene.lab.sent
-    assert digest.title == "60 new entries in research" and digest.meta["count"] == 60
+    assert digest.title == "60 new entries in research" and digest.kind is ReplyKind.DIGEST
     assert scene.upstream.statuses("research")[-1] == 304  # confirmed by a conditional GET
 
 

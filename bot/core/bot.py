@@ -16,19 +16,20 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.core.commands import lookup as handlers, subscriptions  # noqa: F401  (register the commands)
-from bot.core.registry import REGISTRY, CommandSpec, clean_text, parse_command
+from bot.core.commands import COMMANDS, PAGERS
+from bot.core.commands.browse import topic_value
 from bot.core.config import Settings, load_settings
-from bot.core.commands.lookup import topic_value
 from bot.core.i18n import t
-from bot.core.paging import PageTokens, decode
+from bot.core.paging import Action, PageTokens, decode, encode
+from bot.core.registry import CommandSpec, Registry, clean_text, parse_command
 from bot.core.replies import EntryView, Reply, UserError
 from bot.core.sources import source_snapshots
+from bot.core.views import entry_view
 from bot.store.sqlite import Store
 from index.search import SearchIndex, SyncReport
 
 if TYPE_CHECKING:
-    from bot.app import Context
+    from bot.core.context import Context
 
 __all__ = ["MedBot"]
 
@@ -41,10 +42,11 @@ MAX_MESSAGE_CHARS = 4096
 class MedBot:
     """The core. See bot/app.py for the contract adapters rely on."""
 
-    def __init__(self, settings: Settings, index: SearchIndex, store: Store | None = None) -> None:
+    def __init__(self, settings: Settings, index: SearchIndex, store: Store, registry: Registry | None = None) -> None:
         self.settings = settings
         self.index = index
         self.store = store
+        self.registry = registry or Registry(COMMANDS, PAGERS)
         self.tokens = PageTokens()
         self.last_sync: SyncReport | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="medbot-index")
@@ -84,18 +86,21 @@ class MedBot:
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self.index.close()
-        if self.store is not None:
-            self.store.close()
+        self.store.close()
 
     # --- what adapters call -------------------------------------------------------------
 
     @property
     def commands(self) -> list[CommandSpec]:
         """Every visible command, in registry order (menus, slash commands, help)."""
-        return [spec for spec in REGISTRY.values() if not spec.hidden]
+        return self.registry.visible
 
     def command(self, name: str) -> CommandSpec | None:
-        return REGISTRY.get(name.lower())
+        return self.registry.get(name)
+
+    def payload(self, kind: str, argument: str, page: int = 1) -> str:
+        """The payload of a button that asks pager ``kind`` for ``page`` of ``argument``."""
+        return encode(Action(self.registry.pager(kind).code, argument, page), self.tokens)
 
     async def handle(self, text: str, ctx: Context) -> Reply | None:
         """Answer one message. None only when it is addressed to another bot."""
@@ -104,10 +109,10 @@ class MedBot:
             query = clean_text(text, limit=MAX_MESSAGE_CHARS)
             if not query:
                 return Reply(text=(t(ctx.lang, "see_help"),), language=ctx.lang)
-            return await self._run(REGISTRY["search"], query, ctx)
+            return await self._run(self.registry["search"], query, ctx)
         if parsed.addressee and ctx.bot_username and parsed.addressee.lower() != ctx.bot_username.lower().lstrip("@"):
             return None
-        spec = REGISTRY.get(parsed.name)
+        spec = self.registry.get(parsed.name)
         if spec is None:
             return self.unknown_command(parsed.name, ctx)
         return await self._run(spec, parsed.args, ctx)
@@ -115,10 +120,11 @@ class MedBot:
     async def press(self, payload: str, ctx: Context) -> Reply:
         """Resolve a button payload (a page, another random pick, a suggested search)."""
         action = decode(payload, self.tokens)
-        if action is None:
+        pager = self.registry.pager_for_code(action.code) if action is not None else None
+        if action is None or pager is None:
             return Reply(text=(t(ctx.lang, "stale_button"),), is_error=True, ephemeral=True, language=ctx.lang)
         try:
-            return await handlers.perform(self, action, ctx)
+            return await pager.page(self, action.argument, action.page, ctx)
         except UserError as exc:
             return Reply(text=(str(exc),), is_error=True, ephemeral=True, language=ctx.lang)
         except Exception:
@@ -131,7 +137,7 @@ class MedBot:
         if not cleaned:
             return []
         result = await self.run_index(lambda: self.index.search(cleaned, page=1, per_page=limit))
-        return [handlers.entry_view(hit) for hit in result.hits]
+        return [entry_view(hit) for hit in result.hits]
 
     async def complete_topic(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
         """Sections for autocomplete (English and Chinese, numbering ignored) as

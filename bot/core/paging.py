@@ -2,34 +2,33 @@
 
 Telegram allows 64 bytes of callback data, so a payload carries the request itself when
 it fits (``s|2|lesion detection`` survives a restart) and otherwise a short-lived token
-kept here. Topics are named by a short hash of their path, which is stable across
-restarts because it is computed from the path, not stored.
+kept here. The first letter is the pager's code (``bot/core/commands/__init__.py``
+lists them); an upper-case letter means "the argument is a token". Topics are named by
+a short hash of their path, which is stable across restarts because it is computed
+from the path, not stored.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
-__all__ = ["Action", "PageTokens", "decode", "encode", "path_hash", "MAX_PAYLOAD_BYTES"]
+from cachetools import TTLCache
+
+__all__ = ["MAX_PAYLOAD_BYTES", "Action", "PageTokens", "decode", "encode", "path_hash"]
 
 MAX_PAYLOAD_BYTES = 64
+MAX_PAGE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """What a button asks for: ``kind`` search|topic|random, the argument and a page."""
+    """What a button asks for: the pager's one-letter ``code``, the argument and a page."""
 
-    kind: str
+    code: str
     argument: str
     page: int = 1
-
-
-_KINDS = {"search": "s", "topic": "t", "random": "r"}
-_KINDS_BACK = {code: kind for kind, code in _KINDS.items()}
 
 
 def path_hash(path: tuple[str, ...]) -> str:
@@ -40,51 +39,34 @@ class PageTokens:
     """Arguments too long for a payload, remembered for a while (LRU with a time limit)."""
 
     def __init__(self, ttl_seconds: float = 6 * 3600, capacity: int = 10_000) -> None:
-        self._ttl = ttl_seconds
-        self._capacity = capacity
-        self._items: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._items: TTLCache[str, str] = TTLCache(maxsize=capacity, ttl=ttl_seconds)
 
     def put(self, argument: str) -> str:
         token = secrets.token_urlsafe(9)
-        self._items[token] = (time.monotonic(), argument)
-        while len(self._items) > self._capacity:
-            self._items.popitem(last=False)
+        self._items[token] = argument
         return token
 
     def get(self, token: str) -> str | None:
-        item = self._items.get(token)
-        if item is None:
-            return None
-        created, argument = item
-        if time.monotonic() - created > self._ttl:
-            del self._items[token]
-            return None
-        self._items.move_to_end(token)
-        return argument
+        return self._items.get(token)
 
 
 def encode(action: Action, tokens: PageTokens) -> str:
     """A payload of at most 64 bytes for ``action``."""
-    code = _KINDS[action.kind]
-    inline = f"{code}|{action.page}|{action.argument}"
+    inline = f"{action.code}|{action.page}|{action.argument}"
     if len(inline.encode("utf-8")) <= MAX_PAYLOAD_BYTES:
         return inline
-    return f"{code.upper()}|{action.page}|{tokens.put(action.argument)}"
+    return f"{action.code.upper()}|{action.page}|{tokens.put(action.argument)}"
 
 
 def decode(payload: str, tokens: PageTokens) -> Action | None:
     """The action behind a payload, or None when it is malformed or has expired."""
     parts = payload.split("|", 2)
     # isdecimal, not isdigit: "²" is a digit int() cannot read; the length keeps int() cheap.
-    if len(parts) != 3 or not (parts[1].isdecimal() and len(parts[1]) <= 6):
+    if len(parts) != 3 or len(parts[0]) != 1 or not parts[0].isalpha() or not (parts[1].isdecimal() and len(parts[1]) <= 6):
         return None
     code, page_text, argument = parts
-    page = max(1, min(int(page_text), 10_000))
-    if code in _KINDS_BACK:
-        return Action(_KINDS_BACK[code], argument, page)
-    if code.lower() in _KINDS_BACK and code.isupper():
-        stored = tokens.get(argument)
-        if stored is None:
-            return None
-        return Action(_KINDS_BACK[code.lower()], stored, page)
-    return None
+    page = max(1, min(int(page_text), MAX_PAGE))
+    if code.islower():
+        return Action(code, argument, page)
+    stored = tokens.get(argument)
+    return None if stored is None else Action(code.lower(), stored, page)

@@ -7,9 +7,10 @@ embeds. Keeping replies as frozen data also makes them easy to assert on in test
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import StrEnum
 
-__all__ = ["Button", "EntryView", "Reply", "UserError"]
+__all__ = ["Button", "EntryView", "Page", "Reply", "ReplyKind", "UserError"]
 
 
 class UserError(Exception):
@@ -50,6 +51,29 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Page:
+    """Where a paged reply sits: page ``number`` of ``pages``, its first item's number.
+
+    Adapters number entries from ``first`` (6 on page 2 of fives), so every platform
+    counts the same way, and ``total`` is what "57 results" says.
+    """
+
+    number: int
+    pages: int
+    first: int
+    total: int
+
+
+class ReplyKind(StrEnum):
+    """What a reply is for; adapters and the announcer may treat kinds differently."""
+
+    ANSWER = "answer"
+    ANNOUNCEMENT = "announcement"
+    DIGEST = "digest"
+    ALERT = "alert"
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """A whole answer: a heading line, free text blocks, entries, buttons and hints.
 
@@ -68,7 +92,18 @@ class Reply:
     silent: bool = False
     is_error: bool = False
     language: str = "en"
-    meta: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+    page: Page | None = None
+    kind: ReplyKind = ReplyKind.ANSWER
+
+    @property
+    def numbered(self) -> bool:
+        """Whether entries carry numbers: a list of several, or any page of a paged reply."""
+        return self.page is not None or len(self.entries) > 1
+
+    @property
+    def first_number(self) -> int:
+        """The number of the first entry shown (1 unless this is a later page)."""
+        return self.page.first if self.page is not None else 1
 
     def plain_text(self) -> str:
         """A readable text form (console, logs, tests): every part, in order."""
@@ -76,8 +111,9 @@ class Reply:
         if self.title:
             parts.append(self.title)
         parts.extend(self.text)
-        for number, entry in enumerate(self.entries, 1):
-            lines = [f"{number}. {entry.title}" + (f" ({entry.year})" if entry.year else "")]
+        for number, entry in enumerate(self.entries, self.first_number):
+            head = f"{number}. " if self.numbered else ""
+            lines = [head + entry.title + (f" ({entry.year})" if entry.year else "")]
             if entry.url:
                 lines.append(f"   {entry.url}")
             if entry.section:

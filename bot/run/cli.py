@@ -140,8 +140,8 @@ def _configure_logging(verbosity: int) -> None:
 
 
 def _load_core(args: argparse.Namespace) -> MedBot:
-    from bot.core.config import ConfigError
     from bot.core.bot import MedBot
+    from bot.core.config import ConfigError
 
     try:
         return MedBot.load(args.config, args.data_dir, progress=None)
@@ -257,7 +257,7 @@ def _cmd_topics(args: argparse.Namespace) -> int:
 
 
 def _cmd_topic(args: argparse.Namespace) -> int:
-    from bot.core.commands.lookup import resolve_topic
+    from bot.core.commands.browse import resolve_topic
 
     core = _load_core(args)
     name = " ".join(args.name)
@@ -280,7 +280,7 @@ def _cmd_topic(args: argparse.Namespace) -> int:
 
 
 def _cmd_random(args: argparse.Namespace) -> int:
-    from bot.core.commands.lookup import resolve_topic
+    from bot.core.commands.browse import resolve_topic
 
     core = _load_core(args)
     topic_path = None
@@ -364,8 +364,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
-    from bot.core.config import ConfigError
     from bot.core.bot import MedBot
+    from bot.core.config import ConfigError
 
     try:
         core = MedBot.load(args.config, args.data_dir, sync=False)

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from bot.core.config import ConfigError, load_settings
 
 if TYPE_CHECKING:
-    from bot.core.config import Settings
     from bot.core.bot import MedBot
+    from bot.core.config import Settings
     from bot.core.sending import Sender
 
 __all__ = ["run_service", "serve"]

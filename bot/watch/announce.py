@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 from typing import TextIO
 
 from bot.core.config import Settings
+from bot.core.replies import EntryView, Reply, ReplyKind
 from bot.core.sending import PermanentFailure, RetryLater, Sender
-from bot.core.commands.lookup import view_of
-from bot.core.replies import EntryView, Reply
+from bot.core.views import view_of
 from bot.store.sqlite import Alert, LoggedEntry, OutboxItem, Store, utcnow
 
 __all__ = [
@@ -140,7 +140,7 @@ def _lists(sources: Sequence[str]) -> str:
 
 def announcement(logged: LoggedEntry) -> Reply:
     """One new entry: title, section, the list(s) it was added to, its links."""
-    return Reply(title=f"New in {_lists(logged.sources)}", entries=(entry_view(logged),), meta={"kind": "announcement"})
+    return Reply(title=f"New in {_lists(logged.sources)}", entries=(entry_view(logged),), kind=ReplyKind.ANNOUNCEMENT)
 
 
 def digest(items: Sequence[LoggedEntry], *, mass_change: bool = False) -> Reply:
@@ -152,7 +152,7 @@ def digest(items: Sequence[LoggedEntry], *, mass_change: bool = False) -> Reply:
         text = ("The list changed a lot at once; here is what it added.",)
     shown = tuple(entry_view(logged) for logged in items[:DIGEST_SHOWN])
     footer = f"…and {len(items) - len(shown)} more: type /new to see them." if len(items) > len(shown) else ""
-    return Reply(title=heading, text=text, entries=shown, footer=footer, silent=True, meta={"kind": "digest", "count": len(items)})
+    return Reply(title=heading, text=text, entries=shown, footer=footer, silent=True, kind=ReplyKind.DIGEST)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,14 +268,14 @@ async def _send_message(
         await asyncio.to_thread(store.mark, ids, "sent", now=clock())
         report.messages += 1
         report.entries += len(ids)
-        report.digests += int(message.reply.meta.get("kind") == "digest")
+        report.digests += int(message.reply.kind is ReplyKind.DIGEST)
         return True, None
 
 
 async def _send_alert(store: Store, sender: Sender, alert: Alert, limiter: RateLimiter, clock: Callable[[], datetime], report: DeliveryReport) -> None:
     await limiter.wait(alert.platform, alert.chat)
     await asyncio.to_thread(store.mark, [alert.id], "sending", attempt=True, table="alerts")
-    reply = Reply(title="medbot watcher", text=(alert.text,), meta={"kind": "alert"})
+    reply = Reply(title="medbot watcher", text=(alert.text,), kind=ReplyKind.ALERT)
     try:
         await sender.send_reply(alert.chat, reply, silent=False)
     except PermanentFailure as exc:

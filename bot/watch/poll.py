@@ -25,11 +25,11 @@ from typing import Any
 import httpx
 
 from bot.core.config import Settings, SourceConfig
+from bot.core.filters import filter_matches
 from bot.core.sending import Sender
-from bot.watch.fetch import USER_AGENT, Fetched, FetchFailed, check_text, fetch_url, read_path
 from bot.core.sources import store_fingerprint
 from bot.store.sqlite import SourceState, Store, Version, utcnow
-from bot.core.commands.subscriptions import filter_matches
+from bot.watch.fetch import USER_AGENT, Fetched, FetchFailed, check_text, fetch_url, read_path
 from index.diff import diff
 from index.model import Entry, ListDocument
 from index.parser import parse
@@ -316,8 +316,8 @@ async def run_watcher(core: Any, settings: Settings, senders: Mapping[str, Sende
 
 async def watch_main(settings: Settings, once: bool) -> int:
     """``medbot watch [--once]``: poll, log, deliver; without a platform token rows stay queued."""
-    from bot.watch.announce import deliver
     from bot.core.bot import MedBot
+    from bot.watch.announce import deliver
 
     core = await asyncio.to_thread(lambda: MedBot.load(settings=settings, sync=False))
     closers: list[Callable[[], Awaitable[object]]] = []

@@ -1,0 +1,168 @@
+"""``/topic`` and ``/random``: browsing the lists' sections instead of searching them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.core.commands.common import PER_PAGE, page_buttons, page_of
+from bot.core.i18n import t
+from bot.core.paging import path_hash
+from bot.core.registry import ArgSpec, command
+from bot.core.replies import Button, Reply, UserError
+from bot.core.views import entry_view
+from index.model import section_key
+
+if TYPE_CHECKING:
+    from bot.core.bot import MedBot
+    from bot.core.context import Context
+    from index.search import SearchIndex, TopicNode
+
+__all__ = [
+    "TOPIC_VALUE_LIMIT",
+    "flatten_topics",
+    "random_again",
+    "random_pick",
+    "resolve_topic",
+    "topic",
+    "topic_page",
+    "topic_page_by_hash",
+    "topic_value",
+]
+
+TOPIC_VALUE_LIMIT = 100  # Discord's limit on a choice value
+
+
+@command(
+    "topic",
+    zh="浏览某个分类下的条目（不带参数列出全部分类）",
+    usage="/topic [name]",
+    example="/topic lesion detection",
+    arg=ArgSpec("name", "A section of the lists (English or Chinese)", autocomplete="topic"),
+    aliases=("topics",),
+)
+async def topic(core: MedBot, args: str, ctx: Context) -> Reply:
+    """Browse a section of the lists, or list all sections."""
+    name = args.strip()[:200]
+    if not name:
+        return await _topics_overview(core, ctx)
+    path = await core.run_index(lambda: resolve_topic(core.index, name))
+    if path is None:
+        overview = await _topics_overview(core, ctx)
+        return Reply(
+            text=(t(ctx.lang, "no_topic", name=name[:60]), *overview.text),
+            is_error=True,
+            language=ctx.lang,
+        )
+    return await topic_page(core, path, 1, ctx)
+
+
+async def topic_page(core: MedBot, path: tuple[str, ...], page: int, ctx: Context) -> Reply:
+    result = await core.run_index(lambda: core.index.topic_entries(path, page=page, per_page=PER_PAGE))
+    label = " › ".join(path)
+    if not result.hits:
+        return Reply(text=(t(ctx.lang, "empty_topic", path=label),), language=ctx.lang)
+    where = page_of(result)
+    last_number = where.first + len(result.hits) - 1
+    return Reply(
+        title=t(ctx.lang, "topic_title", path=label, first=where.first, last=last_number, total=result.total),
+        entries=tuple(entry_view(hit) for hit in result.hits),
+        buttons=page_buttons(core, "topic", path_hash(path), where, ctx.lang),
+        language=ctx.lang,
+        page=where,
+    )
+
+
+async def topic_page_by_hash(core: MedBot, hashed: str, page: int, ctx: Context) -> Reply:
+    """A topic page button: its payload names the section by the hash of its path."""
+    nodes = await core.run_index(core.index.topics)
+    for node in flatten_topics(nodes):
+        if path_hash(node.path) == hashed:
+            return await topic_page(core, node.path, page, ctx)
+    return Reply(text=(t(ctx.lang, "stale_button"),), is_error=True, ephemeral=True, language=ctx.lang)
+
+
+def topic_value(path: tuple[str, ...]) -> str:
+    """A short text that names one section exactly: its path, or ``#<hash>`` when that is long."""
+    joined = " / ".join(path)
+    return joined if len(joined) <= TOPIC_VALUE_LIMIT else "#" + path_hash(path)
+
+
+def resolve_topic(index: SearchIndex, name: str) -> tuple[str, ...] | None:
+    """The section a name means: a value from ``topic_value`` (a whole path or ``#<hash>``),
+    else the best match for what the user typed."""
+    if name.startswith("#"):
+        for node in flatten_topics(index.topics()):
+            if path_hash(node.path) == name[1:]:
+                return node.path
+    for separator in (" / ", " › ", " > "):
+        if separator in name:
+            wanted = tuple(section_key(part) for part in name.split(separator))
+            for node in flatten_topics(index.topics()):
+                if tuple(section_key(part) for part in node.path) == wanted:
+                    return node.path
+    return index.match_topic(name)
+
+
+def flatten_topics(nodes: tuple[TopicNode, ...]) -> list[TopicNode]:
+    flat: list[TopicNode] = []
+    stack = list(reversed(nodes))
+    while stack:
+        node = stack.pop()
+        flat.append(node)
+        stack.extend(reversed(node.children))
+    return flat
+
+
+async def _topics_overview(core: MedBot, ctx: Context) -> Reply:
+    nodes = await core.run_index(core.index.topics)
+    flat = flatten_topics(nodes)
+    if not flat:
+        return Reply(text=(t(ctx.lang, "nothing_indexed"),), language=ctx.lang)
+    lines: list[str] = []
+    for node in nodes:
+        lines.append(f"• {node.name} ({node.count})")
+        for child in node.children[:12]:
+            lines.append(f"   ◦ {child.name} ({child.count})")
+        if len(node.children) > 12:
+            lines.append(f"   ◦ … +{len(node.children) - 12}")
+    text = "\n".join(lines)
+    if len(text) > 3000:
+        text = text[:3000].rsplit("\n", 1)[0] + "\n…"
+    example = next((node.name for node in flat if node.count and not node.children), flat[0].name)
+    return Reply(
+        title=t(ctx.lang, "topics_title", count=len(flat)),
+        text=(text,),
+        footer=t(ctx.lang, "topics_hint", example=example),
+        language=ctx.lang,
+    )
+
+
+@command(
+    "random",
+    zh="随机推荐一个条目（可指定分类）",
+    usage="/random [topic]",
+    example="/random single-cell",
+    arg=ArgSpec("topic", "Pick from this section only (optional)", autocomplete="topic"),
+)
+async def random_pick(core: MedBot, args: str, ctx: Context) -> Reply:
+    """Recommend one random entry, optionally from a topic."""
+    return await random_again(core, args.strip()[:200], 1, ctx)
+
+
+async def random_again(core: MedBot, topic_name: str, page: int, ctx: Context) -> Reply:
+    """One random entry (``page`` is ignored: "another one" is always a fresh pick)."""
+    path: tuple[str, ...] | None = None
+    if topic_name:
+        path = await core.run_index(lambda: resolve_topic(core.index, topic_name))
+        if path is None:
+            raise UserError(t(ctx.lang, "no_topic", name=topic_name[:60]) + " " + t(ctx.lang, "see_help"))
+    hit = await core.run_index(lambda: core.index.random(" › ".join(path) if path else None))
+    if hit is None:
+        return Reply(text=(t(ctx.lang, "nothing_indexed"),), language=ctx.lang)
+    title = t(ctx.lang, "random_title_topic", path=" › ".join(path)) if path else t(ctx.lang, "random_title")
+    return Reply(
+        title=title,
+        entries=(entry_view(hit),),
+        buttons=(Button(t(ctx.lang, "another"), core.payload("random", topic_name, 1)),),
+        language=ctx.lang,
+    )

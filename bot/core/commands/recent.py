@@ -1,0 +1,92 @@
+"""``/new``, ``/similar`` and ``/sources``: what changed upstream, what is alike, what is served."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.core.commands.common import PER_PAGE, usage_error
+from bot.core.i18n import t
+from bot.core.registry import ArgKind, ArgSpec, command
+from bot.core.replies import Reply, UserError
+from bot.core.views import entry_view, view_of
+
+if TYPE_CHECKING:
+    from bot.core.bot import MedBot
+    from bot.core.context import Context
+
+__all__ = ["MAX_DAYS", "new_entries", "similar", "sources"]
+
+MAX_DAYS = 365
+
+
+@command(
+    "new",
+    zh="查看监视器最近发现的新条目",
+    usage="/new [days]",
+    example="/new 7",
+    arg=ArgSpec("days", "How many days back (default 30)", kind=ArgKind.INTEGER),
+)
+async def new_entries(core: MedBot, args: str, ctx: Context) -> Reply:
+    """Show entries added upstream recently."""
+    text = args.strip()
+    if text and not (text.isdecimal() and len(text) <= 10 and 1 <= int(text) <= MAX_DAYS):
+        raise UserError(t(ctx.lang, "bad_days"))
+    days = int(text) if text else 30
+    since = datetime.now(UTC) - timedelta(days=days)
+    logged = await asyncio.to_thread(core.store.recent_new_entries, since, 10)
+    if not logged:
+        return Reply(text=(t(ctx.lang, "new_none", days=days),), language=ctx.lang)
+    views = [view_of(item.entry, item.sources) for item in logged]
+    return Reply(title=t(ctx.lang, "new_title", days=days), entries=tuple(views), language=ctx.lang)
+
+
+@command(
+    "similar",
+    zh="查找与某个条目相似的条目",
+    usage="/similar <id or link>",
+    example="/similar https://arxiv.org/abs/1710.01766",
+    arg=ArgSpec("entry", "The id shown under a result, or its link", required=True, autocomplete="entry"),
+)
+async def similar(core: MedBot, args: str, ctx: Context) -> Reply:
+    """Find entries similar to a given one."""
+    ref = args.strip().split(" ")[0][:500] if args.strip() else ""
+    if not ref:
+        raise usage_error(core, "similar", ctx.lang)
+    hit = await core.run_index(lambda: core.index.get(ref))
+    if hit is None:
+        raise UserError(t(ctx.lang, "no_entry", ref=ref[:80]))
+    hits = await core.run_index(lambda: core.index.similar(ref, limit=PER_PAGE))
+    title = hit.entry.title if len(hit.entry.title) <= 80 else hit.entry.title[:79] + "…"
+    if not hits:
+        return Reply(text=(t(ctx.lang, "similar_none", title=title),), language=ctx.lang)
+    return Reply(title=t(ctx.lang, "similar_title", title=title), entries=tuple(entry_view(h) for h in hits), language=ctx.lang)
+
+
+@command("sources", zh="查看收录的列表及其状态", usage="/sources")
+async def sources(core: MedBot, args: str, ctx: Context) -> Reply:
+    """List the awesome lists medbot serves, with entry counts and watch status."""
+    counts = await core.run_index(core.index.source_counts)
+    states = await asyncio.to_thread(core.store.source_states)
+    lines = []
+    for source in core.settings.sources:
+        line = t(ctx.lang, "source_line", name=source.name, count=counts.get(source.name, 0))
+        details = []
+        state = states.get(source.name)
+        if source.url and (state is None or state.last_poll is None):
+            details.append(t(ctx.lang, "source_never"))
+        elif source.url and state is not None and state.last_poll is not None:  # (narrowed for mypy)
+            details.append(t(ctx.lang, "source_polled", when=_when(state.last_poll)))
+            if state.last_change:
+                details.append(t(ctx.lang, "source_changed", when=_when(state.last_change)))
+            if state.failures:
+                details.append(t(ctx.lang, "source_failures", n=state.failures))
+        if details:
+            line += " — " + ", ".join(details)
+        lines.append("• " + line)
+    return Reply(title=t(ctx.lang, "sources_title"), text=("\n".join(lines),), language=ctx.lang)
+
+
+def _when(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

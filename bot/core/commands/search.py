@@ -1,0 +1,71 @@
+"""``/search``: ranked entries for what a lab member typed, five a page."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.core.commands.common import PER_PAGE, page_buttons, page_of, usage_error
+from bot.core.i18n import t
+from bot.core.registry import ArgSpec, command
+from bot.core.replies import Button, Reply
+from bot.core.views import entry_view
+
+if TYPE_CHECKING:
+    from bot.core.bot import MedBot
+    from bot.core.context import Context
+
+__all__ = ["MAX_QUERY_CHARS", "search", "search_page"]
+
+MAX_QUERY_CHARS = 300
+
+
+@command(
+    "search",
+    zh="搜索论文、代码和数据集",
+    usage="/search <words>",
+    example="/search lesion detection",
+    arg=ArgSpec("query", "Words to look for: a topic, method, abbreviation or Chinese", required=True),
+    aliases=("s", "find"),
+)
+async def search(core: MedBot, args: str, ctx: Context) -> Reply:
+    """Search the lists for papers, code and datasets."""
+    query = args.strip()
+    if not query:
+        raise usage_error(core, "search", ctx.lang)
+    return await search_page(core, query, 1, ctx)
+
+
+async def search_page(core: MedBot, query: str, page: int, ctx: Context) -> Reply:
+    """Page ``page`` of the results for ``query`` (the last page when asked past it)."""
+    notes: list[str] = []
+    if len(query) > MAX_QUERY_CHARS:
+        query = query[:MAX_QUERY_CHARS].rsplit(" ", 1)[0] or query[:MAX_QUERY_CHARS]
+        notes.append(t(ctx.lang, "query_trimmed", n=MAX_QUERY_CHARS))
+    result = await core.run_index(lambda: core.index.search(query, page=page, per_page=PER_PAGE))
+    if result.total and not result.hits and result.pages:
+        last = result.pages
+        result = await core.run_index(lambda: core.index.search(query, page=last, per_page=PER_PAGE))
+    shown = query if len(query) <= 60 else query[:59] + "…"
+    buttons: list[Button] = []
+    if result.suggestion:
+        notes.append(t(ctx.lang, "suggestion", suggestion=result.suggestion))
+        buttons.append(Button(t(ctx.lang, "search_suggestion_button", suggestion=result.suggestion[:30]),
+                              core.payload("search", result.suggestion, 1)))
+    if not result.hits:
+        return Reply(
+            text=(t(ctx.lang, "no_results", query=shown), *notes, t(ctx.lang, "no_results_hint")),
+            buttons=tuple(buttons),
+            language=ctx.lang,
+        )
+    if result.fuzzy:
+        notes.insert(0, t(ctx.lang, "fuzzy_note"))
+    where = page_of(result)
+    last_number = where.first + len(result.hits) - 1
+    return Reply(
+        title=t(ctx.lang, "results_title", query=shown, first=where.first, last=last_number, total=result.total),
+        text=tuple(notes),
+        entries=tuple(entry_view(hit) for hit in result.hits),
+        buttons=page_buttons(core, "search", query, where, ctx.lang) + tuple(buttons),
+        language=ctx.lang,
+        page=where,
+    )

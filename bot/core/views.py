@@ -1,0 +1,41 @@
+"""What a reply shows of an entry: the one view search results and announcements share."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.core.replies import EntryView
+from index.model import Entry
+from index.search import Hit
+
+__all__ = ["DESCRIPTION_CHARS", "entry_view", "view_of"]
+
+DESCRIPTION_CHARS = 300
+
+
+def entry_view(hit: Hit) -> EntryView:
+    """What a reply shows of a search hit."""
+    return view_of(hit.entry, hit.sources, hit.score)
+
+
+def view_of(entry: Entry, sources: Sequence[str] = (), score: float | None = None) -> EntryView:
+    """What a reply (or an announcement) shows of an entry: links primary first, a short description."""
+    description = entry.description
+    if len(description) > DESCRIPTION_CHARS:
+        description = description[: DESCRIPTION_CHARS - 1].rstrip() + "…"
+    links = tuple((link.text, link.url) for link in entry.links)
+    if entry.url and all(url != entry.url for _, url in links):
+        links = ((entry.title, entry.url), *links)
+    return EntryView(
+        id=entry.id,
+        title=entry.title,
+        url=entry.url,
+        section=tuple(entry.section),
+        tags=tuple(entry.tags),
+        code_url=entry.code_url,
+        description=description,
+        year=entry.year,
+        sources=tuple(sources) or (entry.source,),
+        links=links,
+        score=round(score, 4) if score is not None else None,
+    )
