@@ -25,6 +25,7 @@ class RecordingSender:
     """An in-test platform: records what it accepted, fails on demand like a real one."""
 
     platform: str = "telegram"
+    limits: RateLimit = RateLimit()
     sent: list[tuple[str, Reply]] = field(default_factory=list)
     flood_once: set[str] = field(default_factory=set)
     kicked: set[str] = field(default_factory=set)

@@ -14,10 +14,12 @@ from typing import Any
 
 import pytest
 
-from adapters.discord_bot import DiscordSender, MedBotClient, build_client, install_redactor, remove_redactor, run_client
+from adapters.discord.client import DiscordSender, MedBotClient, build_client, run_client
 from bot.core.config import Settings, load_settings
+from bot.core.redact import install_redactor, remove_redactor
 from bot.core.replies import Reply
 from bot.core.sending import PermanentFailure, RetryLater
+from bot.run.platforms import install_redaction
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.spy_core import SpyCore
 
@@ -111,7 +113,7 @@ async def test_chinese_clients_and_direct_messages_reach_the_core_as_such(bot: R
 
     (_, guild_ctx), (_, dm_ctx) = bot.core.seen[-2:]
     assert chinese_help["embeds"][0]["title"] == "命令"
-    assert (guild_ctx.language, guild_ctx.chat_type, guild_ctx.is_admin) == ("zh", "guild", False)
+    assert (guild_ctx.language, guild_ctx.chat_type, guild_ctx.is_admin) == ("zh", "group", False)
     assert guild_ctx.chat_id == str(bot.fake.channel_id) and guild_ctx.user_id == "4242"
     assert (dm_ctx.language, dm_ctx.chat_type, dm_ctx.is_admin) == ("en", "private", True)
 
@@ -127,7 +129,7 @@ async def test_topic_autocompletes_a_partial_chinese_name(bot: Running) -> None:
 
 async def test_a_failing_command_answers_privately_and_the_next_one_works(bot: Running, caplog: pytest.LogCaptureFixture) -> None:
     bot.core.fail_on.add("/search boom")
-    with caplog.at_level(logging.ERROR, logger="adapters.discord_bot"):
+    with caplog.at_level(logging.ERROR, logger="adapters.discord.client"):
         failing = await bot.fake.slash("search", guild_command=True, query="boom")
         posted = await _callback(bot, failing)
     assert int(posted.json["data"]["flags"]) & 64  # ephemeral
@@ -184,9 +186,13 @@ async def test_a_slow_page_turn_is_acknowledged_then_edited_in(bot: Running) -> 
 
 
 async def test_the_token_never_reaches_the_logs(bot: Running, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.DEBUG):
-        logging.getLogger("discord.http").warning("request failed with headers Authorization: Bot %s", TOKEN)
-    assert "[REDACTED]" in caplog.text
+    redactor = install_redaction(bot.settings)  # as `medbot serve` does at start-up
+    try:
+        with caplog.at_level(logging.DEBUG):
+            logging.getLogger("discord.http").warning("request failed with headers Authorization: Bot %s", TOKEN)
+    finally:
+        remove_redactor(redactor)
+    assert "<redacted>" in caplog.text
     assert TOKEN not in caplog.text
 
 
@@ -195,7 +201,7 @@ def test_the_token_never_reaches_a_logged_traceback() -> None:
     console = logging.StreamHandler(stream)  # what `medbot serve` has: one root handler, set up first
     root = logging.getLogger()
     pytest_handlers, root.handlers = root.handlers, [console]  # theirs would format the traceback first
-    redactor = install_redactor(TOKEN)
+    redactor = install_redactor([TOKEN])
     try:
         try:
             raise RuntimeError(f"login refused for {TOKEN}")
@@ -205,7 +211,7 @@ def test_the_token_never_reaches_a_logged_traceback() -> None:
         remove_redactor(redactor)
         root.handlers = pytest_handlers
     written = stream.getvalue()
-    assert "could not connect" in written and "RuntimeError: login refused for [REDACTED]" in written
+    assert "could not connect" in written and "RuntimeError: login refused for <redacted>" in written
     assert TOKEN not in written
 
 

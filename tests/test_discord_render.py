@@ -6,7 +6,7 @@ import discord
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.discord_render import LIMITS, clip, render, safe_url
+from adapters.discord.render import LIMITS, clip, render, safe_url
 from bot.core.replies import Button, EntryView, Reply
 
 texts = st.text(max_size=3000)

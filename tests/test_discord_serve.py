@@ -72,8 +72,8 @@ async def test_a_subscribed_channel_gets_the_new_paper_from_serve(fake: FakeDisc
 
 async def test_watch_once_announces_to_a_subscribed_discord_channel(fake: FakeDiscord, tmp_path: Path) -> None:
     """A lab runs ``medbot watch --once`` from cron with only a Discord token."""
+    from bot.run.watching import watch_main
     from bot.store.sqlite import Store
-    from bot.watch.poll import watch_main
 
     lab_list = tmp_path / "lab.md"
     lab_list.write_text(FIRST, encoding="utf-8")

@@ -15,8 +15,8 @@ import discord
 import pytest
 import simcord
 
-from adapters.discord_bot import build_client
-from adapters.discord_render import LIMITS
+from adapters.discord.client import build_client
+from adapters.discord.render import LIMITS
 from bot.app import Context
 from bot.core.bot import MedBot
 from tests.fakes.spy_core import SpyCore, core_for_list
@@ -125,7 +125,7 @@ async def test_only_server_managers_are_offered_the_subscription_commands(simcor
     assert not subscribed.ephemeral
     assert subscribed.response.embeds[0].title.startswith("Subscribed")
     text, ctx = core.seen[-1]
-    assert (text, ctx.is_admin, ctx.chat_type, ctx.chat_id) == ("/subscribe single-cell", True, "guild", str(channel.id))
+    assert (text, ctx.is_admin, ctx.chat_type, ctx.chat_id) == ("/subscribe single-cell", True, "group", str(channel.id))
     listed = await alice.slash(channel, "subscriptions")
     assert "single-cell" in listed.response.embeds[0].description
 

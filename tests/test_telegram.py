@@ -20,12 +20,14 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from adapters.telegram_bot import TelegramSender, build_application, start_application, stop_application
-from adapters.telegram_render import render_reply
+from adapters.telegram.bot import TelegramSender, build_application, start_application, stop_application
+from adapters.telegram.render import render_reply
 from bot.core.bot import MedBot
 from bot.core.config import Settings, load_settings
+from bot.core.redact import remove_redactor
 from bot.core.replies import Button, EntryView, Reply
 from bot.core.sending import PermanentFailure, RetryLater
+from bot.run.platforms import install_redaction
 from tests.fakes import ApiCall, FakeTelegramAPI, parse_telegram_html
 from tests.fakes.spy_core import SpyCore
 
@@ -252,8 +254,9 @@ async def test_the_token_never_reaches_the_logs(api: FakeTelegramAPI, core: Any,
     stream = io.StringIO()
     root_handler = logging.StreamHandler(stream)
     logging.getLogger().addHandler(root_handler)
+    settings = settings_for(api, tmp_path)
+    redactor = install_redaction(settings)  # as `medbot serve` and `medbot watch` do at start-up
     try:
-        settings = settings_for(api, tmp_path)
         application = build_application(core, settings)
         await start_application(application, settings, poll_timeout=1)
         try:
@@ -265,9 +268,10 @@ async def test_the_token_never_reaches_the_logs(api: FakeTelegramAPI, core: Any,
         finally:
             await stop_application(application)
     finally:
+        remove_redactor(redactor)
         logging.getLogger().removeHandler(root_handler)
     captured = caplog.text + stream.getvalue()
-    assert "<redacted-token>" in captured  # the error (and our probe) were logged, redacted
+    assert "<redacted>" in captured  # the error (and our probe) were logged, redacted
     assert api.token not in captured
     assert api.token.split(":")[1] not in captured
     assert all(api.token not in record.getMessage() for record in caplog.records)

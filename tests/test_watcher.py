@@ -72,6 +72,7 @@ class Recorder:
     """The lab group's platform: records every message; the index: records every update."""
 
     platform: str = "telegram"
+    limits: RateLimit = RateLimit()
     sent: list[tuple[str, Reply]] = field(default_factory=list)
     index_updates: list[tuple[str, str, int]] = field(default_factory=list)
     fail_index: bool = False

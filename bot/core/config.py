@@ -1,108 +1,62 @@
-"""One ``Settings`` object built from YAML plus environment variables, checked at start-up.
+"""Reading the configuration: YAML plus environment variables, checked at start-up.
 
 A bad file must be a one-line error naming the file, the key and what was expected, so
 every check here raises ``ConfigError`` with exactly that; the CLI prints it and exits 2.
 Tokens never live in the file: they come from the environment only.
+
+The loader knows the core's sections (``sources``, ``data_dir``, ``synonyms``,
+``watch``). Every other top-level mapping is a platform's section, handed to the adapter
+that registered that name (``platforms:`` holds them too). The composition root passes
+the registered platforms so their sections and announce targets are checked at load;
+a library caller that passes none gets the sections unchecked until an adapter reads
+them.
 """
 
 from __future__ import annotations
 
 import glob
 import os
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import msgspec
 import yaml
 
+from bot.core.settings import (
+    DATA_DIR,
+    AnnounceTarget,
+    ConfigError,
+    Settings,
+    SourceConfig,
+    WatchSettings,
+    convert_section,
+    env_overrides,
+)
+
 __all__ = [
-    "ConfigError",
     "DATA_DIR",
-    "DiscordSettings",
+    "AnnounceTarget",
+    "ConfigError",
+    "PlatformSchema",
     "Settings",
     "SourceConfig",
-    "TelegramSettings",
     "WatchSettings",
     "default_data_dir",
     "load_settings",
 ]
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
-"""The bundled data shipped with medbot: default lists, sources.yaml, synonyms."""
+CORE_KEYS = ("sources", "data_dir", "synonyms", "watch", "platforms")
 
 
-class ConfigError(Exception):
-    """A configuration problem, phrased as one line for the operator."""
-
-
-@dataclass(frozen=True, slots=True)
-class SourceConfig:
-    """One awesome list: a local snapshot (``path``), an upstream ``url``, or both."""
-
-    name: str
-    path: Path | None = None
-    url: str | None = None
+class PlatformSchema(Protocol):
+    """What the loader needs of a registered platform: its name and its section's type."""
 
     @property
-    def kind(self) -> str:
-        return "url" if self.url else "path"
-
-
-@dataclass(frozen=True, slots=True)
-class AnnounceTarget:
-    """A chat named in the config that receives announcements without /subscribe."""
-
-    platform: str
-    chat_id: str
-    filter: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class WatchSettings:
-    interval: float = 3600.0
-    jitter: float = 0.1
-    digest_after: int = 5
-    timeout: float = 20.0
-    max_bytes: int = 10 * 1024 * 1024
-    max_added: int = 50
-    alert_after_failures: int = 3
-    operator_chats: tuple[AnnounceTarget, ...] = ()
-    announce: tuple[AnnounceTarget, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class TelegramSettings:
-    base_url: str | None = None
-    webhook_url: str | None = None
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8443
-    username: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DiscordSettings:
-    guild_ids: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Settings:
-    sources: tuple[SourceConfig, ...]
-    data_dir: Path
-    config_path: Path | None = None
-    synonyms_path: Path = DATA_DIR / "synonyms.yaml"
-    watch: WatchSettings = field(default_factory=WatchSettings)
-    telegram: TelegramSettings = field(default_factory=TelegramSettings)
-    discord: DiscordSettings = field(default_factory=DiscordSettings)
-    telegram_token: str | None = field(default=None, repr=False)
-    discord_token: str | None = field(default=None, repr=False)
+    def name(self) -> str: ...
 
     @property
-    def index_dir(self) -> Path:
-        return self.data_dir / "index"
-
-    @property
-    def state_path(self) -> Path:
-        return self.data_dir / "state.sqlite3"
+    def settings_type(self) -> type[Any]: ...
 
 
 def default_data_dir() -> Path:
@@ -115,13 +69,16 @@ def default_data_dir() -> Path:
 def load_settings(
     config_path: str | os.PathLike[str] | None = None,
     data_dir: str | os.PathLike[str] | None = None,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    platforms: Iterable[PlatformSchema] = (),
 ) -> Settings:
     """Settings from the config file (or the bundled defaults) and the environment."""
     env = dict(os.environ if environ is None else environ)
+    registered = {platform.name: platform for platform in platforms}
     chosen = config_path or env.get("MEDBOT_CONFIG") or None
     if chosen:
-        path = Path(chosen).expanduser()
+        path: Path | None = Path(chosen).expanduser()
+        assert path is not None
         raw = _read_yaml(path)
         base_dir = path.resolve().parent
     else:
@@ -136,25 +93,8 @@ def load_settings(
         bundled = DATA_DIR / "sources.yaml"
         sources = _parse_sources(_read_yaml(bundled).get("sources"), DATA_DIR, str(bundled))
 
-    sections = {"watch": WatchSettings, "telegram": TelegramSettings, "discord": DiscordSettings}
-    for key in raw:
-        if key not in {"sources", "data_dir", "synonyms", *sections}:
-            raise ConfigError(f"{label}: unknown key '{key}' (expected one of: sources, data_dir, synonyms, watch, telegram, discord)")
-
-    watch = _parse_watch(_section(raw, "watch", label), label)
-    telegram = _parse_plain(TelegramSettings, _section(raw, "telegram", label), label, "telegram")
-    discord_raw = _section(raw, "discord", label)
-    guild_ids = discord_raw.get("guild_ids") or []
-    if not isinstance(guild_ids, list) or not all(str(g).isdigit() for g in guild_ids):
-        raise ConfigError(f"{label}: discord.guild_ids must be a list of numeric guild ids")
-    discord = DiscordSettings(guild_ids=tuple(int(g) for g in guild_ids))
-
-    telegram, watch = _apply_env(env, telegram, watch)
-    if env.get("MEDBOT_DISCORD_GUILD_IDS"):
-        ids = [part.strip() for part in env["MEDBOT_DISCORD_GUILD_IDS"].split(",") if part.strip()]
-        if not all(part.isdigit() for part in ids):
-            raise ConfigError("MEDBOT_DISCORD_GUILD_IDS: expected comma-separated numeric ids")
-        discord = DiscordSettings(guild_ids=tuple(int(part) for part in ids))
+    sections = _platform_sections(raw, registered, label)
+    watch = _parse_watch(_section(raw, "watch", label), env, label, set(registered) | {"console"} if registered else None)
 
     chosen_data = data_dir or env.get("MEDBOT_DATA_DIR") or raw.get("data_dir")
     if chosen_data:
@@ -170,17 +110,33 @@ def load_settings(
         if not synonyms.is_absolute():
             synonyms = base_dir / synonyms
 
-    return Settings(
+    settings = Settings(
         sources=tuple(sources),
         data_dir=data_path,
         config_path=path,
         synonyms_path=synonyms,
         watch=watch,
-        telegram=telegram,
-        discord=discord,
-        telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
-        discord_token=env.get("DISCORD_BOT_TOKEN") or None,
+        platform_sections=sections,
+        env=env,
     )
+    for name, platform in registered.items():  # checked now, not at the first message
+        settings.platform(name, platform.settings_type)
+    return settings
+
+
+def _platform_sections(raw: dict[str, Any], registered: Mapping[str, PlatformSchema], label: str) -> dict[str, dict[str, Any]]:
+    """Each platform's section, from ``platforms:`` and from top-level keys naming one."""
+    nested = _section(raw, "platforms", label)
+    sections: dict[str, dict[str, Any]] = {}
+    for key, value in [*nested.items(), *((k, v) for k, v in raw.items() if k not in CORE_KEYS)]:
+        known = key in registered or (not registered and (value is None or isinstance(value, dict)))
+        if not known:
+            expected = ", ".join([*CORE_KEYS, *registered])
+            raise ConfigError(f"{label}: unknown key '{key}' (expected one of: {expected})")
+        if value is not None and not isinstance(value, dict):
+            raise ConfigError(f"{label}: '{key}' must be a mapping")
+        sections[str(key)] = {**sections.get(str(key), {}), **(value or {})}
+    return sections
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -260,17 +216,15 @@ def _name_from_url(url: str) -> str:
     return parts[-1].rsplit(".", 1)[0] if parts else url
 
 
-def _parse_watch(raw: dict[str, Any], label: str) -> WatchSettings:
-    plain = {k: v for k, v in raw.items() if k not in {"operator_chats", "announce"}}
-    watch = _parse_plain(WatchSettings, plain, label, "watch")
-    return replace(
-        watch,
-        operator_chats=_parse_targets(raw.get("operator_chats"), label, "watch.operator_chats"),
-        announce=_parse_targets(raw.get("announce"), label, "watch.announce"),
-    )
+def _parse_watch(raw: dict[str, Any], env: Mapping[str, str], label: str, platforms: set[str] | None) -> WatchSettings:
+    plain = {key: value for key, value in raw.items() if key not in {"operator_chats", "announce"}}
+    plain.update(env_overrides(env, "watch", WatchSettings))
+    targets = {key: _parse_targets(raw.get(key), label, f"watch.{key}", platforms) for key in ("operator_chats", "announce")}
+    watch = convert_section(plain, WatchSettings, f"{label}: watch")
+    return msgspec.structs.replace(watch, **targets)
 
 
-def _parse_targets(value: Any, label: str, key: str) -> tuple[AnnounceTarget, ...]:
+def _parse_targets(value: Any, label: str, key: str, platforms: set[str] | None) -> tuple[AnnounceTarget, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -280,69 +234,9 @@ def _parse_targets(value: Any, label: str, key: str) -> tuple[AnnounceTarget, ..
         if isinstance(item, str) and ":" in item:
             platform, chat = item.split(":", 1)
             item = {"platform": platform, "chat": chat}
-        if not isinstance(item, dict) or item.get("platform") not in {"telegram", "discord", "console"} or not item.get("chat"):
+        if not isinstance(item, dict) or not isinstance(item.get("platform"), str) or not item.get("chat"):
             raise ConfigError(f"{label}: {key}: expected items like {{platform: telegram, chat: '-100123'}}")
+        if platforms is not None and item["platform"] not in platforms:
+            raise ConfigError(f"{label}: {key}: unknown platform '{item['platform']}' (expected one of: {', '.join(sorted(platforms))})")
         targets.append(AnnounceTarget(str(item["platform"]), str(item["chat"]), str(item.get("filter") or "")))
     return tuple(targets)
-
-
-def _parse_plain(cls: Any, raw: dict[str, Any], label: str, section: str) -> Any:
-    defaults = cls()
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if not hasattr(defaults, key) or key in {"operator_chats", "announce", "guild_ids"}:
-            raise ConfigError(f"{label}: unknown key '{section}.{key}'")
-        values[key] = _coerce(value, getattr(defaults, key), label, f"{section}.{key}")
-    return replace(defaults, **values)
-
-
-def _coerce(value: Any, default: Any, label: str, key: str) -> Any:
-    if value is None:  # "key:" with nothing after it keeps the default
-        return default
-    kind = type(default)
-    if default is None or kind is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{label}: {key}: expected a string")
-        return value
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        raise ConfigError(f"{label}: {key}: expected true or false")
-    if kind in (int, float):
-        if isinstance(value, bool):
-            raise ConfigError(f"{label}: {key}: expected a number")
-        try:
-            number = kind(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{label}: {key}: expected a number, got {value!r}") from None
-        if number < 0:
-            raise ConfigError(f"{label}: {key}: expected a non-negative number")
-        return number
-    return value
-
-
-def _apply_env(env: dict[str, str], telegram: TelegramSettings, watch: WatchSettings) -> tuple[TelegramSettings, WatchSettings]:
-    """``MEDBOT_<SECTION>_<KEY>`` overrides for plain keys of telegram and watch."""
-    for section_name, obj in (("TELEGRAM", telegram), ("WATCH", watch)):
-        updates: dict[str, Any] = {}
-        for key in obj.__dataclass_fields__:
-            value = env.get(f"MEDBOT_{section_name}_{key.upper()}")
-            if value is None or key in {"operator_chats", "announce"}:
-                continue
-            default = getattr(obj, key)
-            if isinstance(default, bool):
-                updates[key] = value.lower() in {"1", "true", "yes", "on"}
-            elif isinstance(default, (int, float)):
-                try:
-                    updates[key] = type(default)(value)
-                except ValueError:
-                    raise ConfigError(f"MEDBOT_{section_name}_{key.upper()}: expected a number, got {value!r}") from None
-                if updates[key] < 0:
-                    raise ConfigError(f"MEDBOT_{section_name}_{key.upper()}: expected a non-negative number, got {value!r}")
-            else:
-                updates[key] = value or None
-        if section_name == "TELEGRAM":
-            telegram = replace(telegram, **updates)
-        else:
-            watch = replace(watch, **updates)
-    return telegram, watch

@@ -7,11 +7,22 @@ are handled the same way on every platform.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.core.replies import Reply
 
-__all__ = ["PermanentFailure", "RetryLater", "Sender"]
+__all__ = ["PermanentFailure", "RateLimit", "RetryLater", "Sender"]
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """Flood limits the announcer keeps for a platform: spacing per chat, a per-minute cap,
+    a global rate. All zero when the platform's library already limits its own sends."""
+
+    chat_interval: float = 0.0
+    chat_per_minute: int = 0
+    global_per_second: float = 0.0
 
 
 class RetryLater(Exception):
@@ -30,5 +41,6 @@ class Sender(Protocol):
     """A platform's send path: deliver one reply to one chat, or raise one of the above."""
 
     platform: str
+    limits: RateLimit
 
     async def send_reply(self, chat_id: str, reply: Reply, *, silent: bool = False) -> None: ...

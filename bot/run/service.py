@@ -1,49 +1,54 @@
-"""``medbot serve``: the chat adapters and the watcher in one asyncio loop.
+"""``medbot serve``: the chat platforms and the watcher in one asyncio loop.
 
-This is a composition root (like ``bot/cli.py``): it is allowed to import adapters, and
-does so lazily, only for the platforms whose token is set, so a Telegram-only
-deployment never imports discord.py. Ctrl-C and SIGTERM set one ``stop`` event; shutdown
-then runs in order: the tasks that watch ``stop`` wind down, then Telegram stops polling,
-finishes its handlers and closes its HTTP clients.
+Only the platforms whose token is set are started, and each adapter imports its library
+when started, so a Telegram-only deployment never imports discord.py. Ctrl-C and
+SIGTERM set one ``stop`` event; shutdown then runs in order: the tasks that watch
+``stop`` wind down, then each platform stops (Telegram stops polling, finishes its
+handlers and closes its HTTP clients), then the core closes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import signal
 import sys
-from contextlib import suppress
+from contextlib import AsyncExitStack, suppress
 from typing import TYPE_CHECKING, Any
 
-from bot.core.config import ConfigError, load_settings
+from bot.core.settings import ConfigError
+from bot.run.platforms import PLATFORMS, chat_platforms, connect_all, install_redaction, load, senders_of
+from bot.watch.loop import run_watcher
 
 if TYPE_CHECKING:
     from bot.core.bot import MedBot
-    from bot.core.config import Settings
-    from bot.core.sending import Sender
+    from bot.core.settings import Settings
 
 __all__ = ["run_service", "serve"]
 
 log = logging.getLogger(__name__)
 
-NO_TOKEN = "medbot serve: no chat platform to run: set TELEGRAM_BOT_TOKEN and/or DISCORD_BOT_TOKEN"
 SHUTDOWN_GRACE = 10.0
+
+
+def no_platform_message() -> str:
+    variables = " and/or ".join(p.token_env for p in PLATFORMS if p.chat and p.token_env)
+    return f"medbot serve: no chat platform to run: set {variables}"
 
 
 def serve(config_path: str | None, data_dir: str | None) -> int:
     """Run until Ctrl-C or SIGTERM; 0 on a clean stop, 1 if a part failed, 2 on bad setup."""
     try:
-        settings = load_settings(config_path, data_dir)
+        settings = load(config_path, data_dir)
     except ConfigError as exc:
         print(f"medbot: {exc}", file=sys.stderr)
         return 2
-    if not settings.telegram_token and not settings.discord_token:
-        print(NO_TOKEN, file=sys.stderr)
+    if not chat_platforms(settings):
+        print(no_platform_message(), file=sys.stderr)
         return 2
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_redaction(settings)
     from bot.core.bot import MedBot
 
     try:
@@ -66,45 +71,27 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
         with suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signum, stop.set)
             installed.append(signum)
-    senders: dict[str, Sender] = {}
     tasks: dict[str, asyncio.Task[None]] = {}
-    telegram_app: Any = None
     exit_code = 0
-    try:
-        from bot.watch.poll import run_watcher
-
-        await core.warm()
-
-        if settings.telegram_token:
-            from adapters.telegram_bot import TelegramSender, build_application, start_application
-
-            telegram_app = build_application(core, settings)
-            await start_application(telegram_app, settings)
-            senders["telegram"] = TelegramSender(telegram_app.bot)
-        if settings.discord_token:
-            from adapters.discord_bot import DiscordSender, build_client, run_client
-
-            client = build_client(core, settings)
-            senders["discord"] = DiscordSender(client)
-            tasks["discord"] = asyncio.create_task(run_client(core, settings, stop, client=client), name="discord")
-        tasks["watcher"] = asyncio.create_task(run_watcher(core, settings, senders, stop), name="watcher")
-        log.info("medbot is serving (%s); stop with Ctrl-C or SIGTERM", ", ".join(["telegram"] * bool(telegram_app) + list(tasks)))
-        exit_code = await _wait(stop, tasks)
-    except Exception as exc:  # a rejected token, an unreachable API: one line, details at -vv
-        log.error("medbot serve could not start: %s", exc)
-        log.debug("start-up failure", exc_info=True)
-        exit_code = 1
-    finally:
-        stop.set()
-        await _finish(tasks)
-        if telegram_app is not None:
-            from adapters.telegram_bot import stop_application
-
-            with suppress(Exception):
-                await stop_application(telegram_app)
-        await _close(core)
-        for signum in installed:
-            loop.remove_signal_handler(signum)
+    async with AsyncExitStack() as platforms:
+        try:
+            await core.warm()
+            connections = await connect_all(core, settings, platforms, chat=True)
+            for name, connection in connections.items():
+                tasks[name] = asyncio.create_task(connection.wait_closed(), name=name)
+            tasks["watcher"] = asyncio.create_task(run_watcher(core, settings, senders_of(connections), stop), name="watcher")
+            log.info("medbot is serving (%s); stop with Ctrl-C or SIGTERM", ", ".join(tasks))
+            exit_code = await _wait(stop, tasks)
+        except Exception as exc:  # a rejected token, an unreachable API: one line, details at -vv
+            log.error("medbot serve could not start: %s", exc)
+            log.debug("start-up failure", exc_info=True)
+            exit_code = 1
+        finally:
+            stop.set()
+            await _finish(tasks)
+    await _close(core)
+    for signum in installed:
+        loop.remove_signal_handler(signum)
     log.info("medbot stopped")
     return exit_code
 
@@ -129,27 +116,22 @@ async def _wait(stop: asyncio.Event, tasks: dict[str, asyncio.Task[None]]) -> in
 
 async def _finish(tasks: dict[str, asyncio.Task[None]]) -> None:
     """Give the parts watching ``stop`` a grace period, then cancel what is left."""
-    pending = [task for task in tasks.values() if not task.done()]
-    if not pending:
-        return
-    _, late = await asyncio.wait(pending, timeout=SHUTDOWN_GRACE)
-    for task in late:
-        log.warning("%s did not stop within %gs; cancelling it", task.get_name(), SHUTDOWN_GRACE)
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
+    pending = [task for name, task in tasks.items() if not task.done() and name == "watcher"]
+    if pending:
+        _, late = await asyncio.wait(pending, timeout=SHUTDOWN_GRACE)
+        for task in late:
+            log.warning("%s did not stop within %gs; cancelling it", task.get_name(), SHUTDOWN_GRACE)
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    for name, task in tasks.items():
+        if name != "watcher" and not task.done():
+            task.cancel()  # waiting on a platform; the platform itself is closed by the exit stack
+    await asyncio.gather(*tasks.values(), return_exceptions=True)
 
 
-async def _close(core: Any) -> None:
-    """Close the core if it holds resources (store, index) and says how.
-
-    A plain ``close`` runs in a thread: ``MedBot.close`` waits for the index thread to
-    finish its current search and closes Whoosh and SQLite, none of it for the loop.
-    """
-    for name in ("aclose", "close"):
-        closer = getattr(core, name, None)
-        if callable(closer):
-            with suppress(Exception):
-                result = await closer() if inspect.iscoroutinefunction(closer) else await asyncio.to_thread(closer)
-                if inspect.isawaitable(result):
-                    await result
-            return
+async def _close(core: MedBot) -> None:
+    """Close the core (store, index) in a thread: it waits for the index thread's search."""
+    try:
+        await asyncio.to_thread(core.close)
+    except Exception:
+        log.warning("closing the core failed", exc_info=True)

@@ -12,23 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TextIO
 
 from bot.core.config import Settings
 from bot.core.replies import EntryView, Reply, ReplyKind
-from bot.core.sending import PermanentFailure, RetryLater, Sender
+from bot.core.sending import PermanentFailure, RateLimit, RetryLater, Sender
 from bot.core.views import view_of
 from bot.store.sqlite import Alert, LoggedEntry, OutboxItem, Store, utcnow
 
 __all__ = [
-    "ConsoleSender",
-    "DEFAULT_LIMITS",
     "DeliveryReport",
     "RateLimit",
     "RateLimiter",
@@ -47,23 +43,6 @@ MAX_INLINE_WAIT = 30.0
 """A ``retry_after`` up to this long is waited out now; longer ones are rescheduled."""
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimit:
-    """Flood limits of one platform: spacing per chat, a per-minute cap, a global rate."""
-
-    chat_interval: float = 0.0
-    chat_per_minute: int = 0
-    global_per_second: float = 0.0
-
-
-DEFAULT_LIMITS: dict[str, RateLimit] = {
-    # Telegram: ~1 message/s per chat, 20/min per group, ~30/s overall.
-    "telegram": RateLimit(chat_interval=1.0, chat_per_minute=20, global_per_second=25.0),
-    # Discord: 5 messages / 5 s per channel, 50 requests/s overall.
-    "discord": RateLimit(chat_interval=1.0, chat_per_minute=50, global_per_second=40.0),
-}
-
-
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -72,7 +51,7 @@ class RateLimiter:
     """Waits just long enough before each send to stay under the platform's limits."""
 
     def __init__(self, limits: Mapping[str, RateLimit] | None = None, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
-        self.limits = dict(DEFAULT_LIMITS if limits is None else limits)
+        self.limits = dict(limits or {})
         self._clock = clock
         self._sleep = sleep
         self._chat_sends: dict[tuple[str, str], deque[float]] = {}
@@ -112,20 +91,6 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
     disabled_chats: list[tuple[str, str]] = field(default_factory=list)
-
-
-class ConsoleSender:
-    """Announcements for ``console`` subscriptions: printed as plain text."""
-
-    platform = "console"
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream
-
-    async def send_reply(self, chat_id: str, reply: Reply, *, silent: bool = False) -> None:
-        stream = self.stream or sys.stdout
-        stream.write(f"[{chat_id}] {reply.plain_text()}\n\n")
-        stream.flush()
 
 
 def entry_view(logged: LoggedEntry) -> EntryView:
@@ -207,7 +172,7 @@ async def deliver(
     sleep: Sleep = asyncio.sleep,
 ) -> DeliveryReport:
     """Send what is due for every platform that has a sender; the rest stays queued."""
-    limiter = limiter or RateLimiter(sleep=sleep)
+    limiter = limiter or RateLimiter({name: sender.limits for name, sender in senders.items()}, sleep=sleep)
     report = DeliveryReport()
     platforms = list(senders)
     for alert in await asyncio.to_thread(store.due_alerts, clock(), platforms):

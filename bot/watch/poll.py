@@ -17,24 +17,22 @@ import asyncio
 import hashlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import httpx
 
 from bot.core.config import Settings, SourceConfig
 from bot.core.filters import filter_matches
-from bot.core.sending import Sender
 from bot.core.sources import store_fingerprint
 from bot.store.sqlite import SourceState, Store, Version, utcnow
-from bot.watch.fetch import USER_AGENT, Fetched, FetchFailed, check_text, fetch_url, read_path
+from bot.watch.fetch import Fetched, FetchFailed, check_text, fetch_url, read_path
 from index.diff import diff
 from index.model import Entry, ListDocument
 from index.parser import parse
 
-__all__ = ["PollReport", "SourceReport", "poll_once", "run_watcher", "watch_main"]
+__all__ = ["OnUpdate", "PollReport", "SourceReport", "jittered", "poll_once"]
 
 log = logging.getLogger(__name__)
 
@@ -250,163 +248,3 @@ async def _alert(store: Store, settings: Settings, name: str, text: str, now: da
 def jittered(interval: float, jitter: float, rng: random.Random) -> float:
     """The pause before the next poll: ``interval`` give or take ``jitter`` of it."""
     return max(1.0, interval * (1.0 + rng.uniform(-jitter, jitter)))
-
-
-# --- running it -------------------------------------------------------------------------
-
-DELIVERY_TICK = 30.0
-"""Between polls, the outbox is retried this often (deferred and flood-limited messages)."""
-
-
-def _client(settings: Settings) -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=settings.watch.timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=True)
-
-
-def _index_updater(core: Any) -> OnUpdate | None:
-    """The core's index, updated for one source on the index thread (None without an index)."""
-    index = getattr(core, "index", None)
-    update = getattr(index, "update_source", None)
-    if update is None:
-        return None
-    run_index = getattr(core, "run_index", None)
-
-    async def on_update(name: str, fingerprint_text: str, document: ListDocument) -> None:
-        if run_index is not None:
-            await run_index(lambda: update(name, fingerprint_text, document))
-        else:
-            await asyncio.to_thread(update, name, fingerprint_text, document)
-
-    return on_update
-
-
-def prepare(store: Store, settings: Settings) -> int:
-    """Start-up: resume rows a crash left in flight; make config announce chats subscriptions."""
-    resumed = store.reset_sending()
-    store.sync_config_subscriptions((t.platform, t.chat_id, t.filter) for t in settings.watch.announce)
-    return resumed
-
-
-async def run_watcher(core: Any, settings: Settings, senders: Mapping[str, Sender], stop: asyncio.Event) -> None:
-    """``medbot serve``'s watcher: poll every ``watch.interval`` s (with jitter), deliver between."""
-    from bot.watch.announce import deliver
-
-    store: Store = core.store
-    on_update = _index_updater(core)
-    resumed = await asyncio.to_thread(prepare, store, settings)
-    if resumed:
-        log.info("resuming %d announcements interrupted by the last stop", resumed)
-    rng = random.Random()
-    loop = asyncio.get_running_loop()
-    next_poll = loop.time()
-    async with _client(settings) as client:
-        while not stop.is_set():
-            try:
-                if loop.time() >= next_poll:
-                    await poll_once(store, settings, client, on_update=on_update)
-                    next_poll = loop.time() + jittered(settings.watch.interval, settings.watch.jitter, rng)
-                await deliver(store, senders, settings)
-            except Exception:  # one bad round must not end announcements for good
-                log.exception("watcher round failed; trying again later")
-            pause = max(0.0, min(DELIVERY_TICK, next_poll - loop.time()))
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=pause or 0.01)
-            except TimeoutError:
-                pass
-
-
-async def watch_main(settings: Settings, once: bool) -> int:
-    """``medbot watch [--once]``: poll, log, deliver; without a platform token rows stay queued."""
-    from bot.core.bot import MedBot
-    from bot.watch.announce import deliver
-
-    core = await asyncio.to_thread(lambda: MedBot.load(settings=settings, sync=False))
-    closers: list[Callable[[], Awaitable[object]]] = []
-    try:
-        try:
-            senders = await _open_senders(core, settings, closers)
-        except Exception as exc:  # a rejected token, an unreachable API: one line (redacted), details at -vv
-            log.error("medbot watch could not start: %s", exc)
-            log.debug("start-up failure", exc_info=True)
-            return 1
-        if not once:
-            stop = asyncio.Event()
-            _stop_on_signals(stop)
-            await run_watcher(core, settings, senders, stop)
-            return 0
-        store = core.store
-        assert isinstance(store, Store), "the core opens the state store"
-        await asyncio.to_thread(prepare, store, settings)
-        async with _client(settings) as client:
-            report = await poll_once(store, settings, client, on_update=_index_updater(core))
-        delivered = await deliver(store, senders, settings)
-        states = await asyncio.to_thread(store.source_states)
-        for item in report.sources:
-            state = states.get(item.name)
-            detail = {
-                "baseline": f"first version recorded ({state.entries if state else 0} entries; nothing announced)",
-                "changed": f"changed: {len(item.new_entries)} new entries",
-                "confirmed": f"mass change confirmed: {len(item.new_entries)} new entries, one digest",
-                "held": "changed a lot at once: held until the next poll sees it again",
-                "failed": f"failed: {item.error}",
-                "skipped": f"backing off after failures (next poll {state.next_poll:%Y-%m-%d %H:%M} UTC)" if state and state.next_poll else "skipped",
-            }.get(item.outcome, item.outcome)
-            print(f"{item.name}: {detail}")
-        print(f"announcements sent: {delivered.messages} message(s) for {delivered.entries} entr{'y' if delivered.entries == 1 else 'ies'}")
-        waiting = await asyncio.to_thread(store.due_outbox, utcnow() + timedelta(days=3650))
-        missing = sorted({row.platform for row in waiting} - set(senders))
-        if waiting:
-            hint = f" (no sender for {', '.join(missing)}: set {', '.join(p.upper() + '_BOT_TOKEN' for p in missing)})" if missing else ""
-            print(f"{len(waiting)} announcement(s) still queued{hint}")
-        return 0
-    finally:
-        for close in closers:
-            try:
-                await close()
-            except Exception:
-                log.warning("closing a sender failed", exc_info=True)
-        await asyncio.to_thread(core.close)
-
-
-async def _open_senders(core: Any, settings: Settings, closers: list[Callable[[], Awaitable[object]]]) -> dict[str, Sender]:
-    """A sender per platform with a token (through its adapter), plus the console.
-
-    Each sender's closer goes into ``closers`` as soon as it is open, so a later failure
-    (the second platform rejecting its token) still closes the first. Discord delivers
-    through a connected client, so for a one-off ``watch --once`` the client runs until
-    the closers stop it; a send waits (bounded) for it to be ready.
-    """
-    from bot.watch.announce import ConsoleSender
-
-    senders: dict[str, Sender] = {"console": ConsoleSender()}
-    if settings.telegram_token:
-        import adapters.telegram_bot as telegram_bot
-
-        application = telegram_bot.build_application(core, settings)
-        await application.initialize()
-        senders["telegram"] = telegram_bot.TelegramSender(application.bot)
-        closers.append(application.shutdown)
-    if settings.discord_token:
-        import adapters.discord_bot as discord_bot
-
-        client = discord_bot.build_client(core, settings)
-        stop = asyncio.Event()
-        running = asyncio.create_task(discord_bot.run_client(core, settings, stop, client=client), name="discord")
-        senders["discord"] = discord_bot.DiscordSender(client)
-
-        async def close_discord() -> None:
-            stop.set()
-            await running
-
-        closers.append(close_discord)
-    return senders
-
-
-def _stop_on_signals(stop: asyncio.Event) -> None:
-    import signal
-
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(signum, stop.set)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from adapters.discord_render import clip
+from adapters.discord.render import clip
 from bot.core.replies import Button
 
 if TYPE_CHECKING:

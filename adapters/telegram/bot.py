@@ -9,7 +9,7 @@ stops the bot. ``TelegramSender`` is the same send path for the watcher's announ
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import logging
 import os
 import re
@@ -43,59 +43,29 @@ from telegram.ext import (
     filters,
 )
 
-from adapters.telegram_render import NO_PREVIEW, inline_result, keyboard, render_reply
-from bot.app import Context
+from adapters.telegram import webhook_secret
+from adapters.telegram.render import NO_PREVIEW, inline_result, keyboard, render_reply
+from adapters.telegram.settings import TOKEN_ENV, TelegramSettings, api_root
+from bot.core.context import ChatKind, Context
+from bot.core.i18n import t
 from bot.core.registry import parse_command
 from bot.core.replies import Reply
-from bot.core.sending import PermanentFailure, RetryLater
+from bot.core.sending import PermanentFailure, RateLimit, RetryLater
 
 if TYPE_CHECKING:
     from telegram import Bot
 
     from bot.core.bot import MedBot
-    from bot.core.config import Settings
+    from bot.core.settings import Settings
 
-__all__ = ["TelegramSender", "TokenRedactingFilter", "build_application", "install_log_hygiene",
-           "start_application", "stop_application"]
+__all__ = ["TelegramConnection", "TelegramSender", "build_application", "connect", "start_application", "stop_application"]
 
 log = logging.getLogger(__name__)
 
-TOKEN_SHAPE = re.compile(r"\d{6,}:[A-Za-z0-9_-]{30,}")
 INLINE_CACHE_SECONDS = 30
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 _ADMIN_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
-_APOLOGY = {
-    "en": "Sorry, something went wrong on my side. Please try again in a moment.",
-    "zh": "抱歉，我这边出了点问题，请稍后再试。",
-}
-
-
-class TokenRedactingFilter(logging.Filter):
-    """Replace anything shaped like a bot token in a record (message, args, traceback)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            message = str(record.msg)
-        if TOKEN_SHAPE.search(message):
-            record.msg, record.args = TOKEN_SHAPE.sub("<redacted-token>", message), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = TOKEN_SHAPE.sub("<redacted-token>", record.exc_text)
-        if record.stack_info:
-            record.stack_info = TOKEN_SHAPE.sub("<redacted-token>", record.stack_info)
-        return True
-
-
-def install_log_hygiene() -> None:
-    """httpx logs each URL (with the token) at INFO: quiet it, and redact on every root handler."""
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, TokenRedactingFilter) for f in handler.filters):
-            handler.addFilter(TokenRedactingFilter())
 
 
 def _seconds(period: float | timedelta) -> float:
@@ -143,6 +113,7 @@ class TelegramSender:
     """
 
     platform = "telegram"
+    limits = RateLimit()  # PTB's AIORateLimiter already keeps Telegram's limits: not twice
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
@@ -151,8 +122,7 @@ class TelegramSender:
         try:
             await deliver(self.bot, chat_id, reply, silent=silent)
         except RetryAfter as exc:
-            # the private field: the public one warns or changes type depending on PTB_TIMEDELTA
-            raise RetryLater(_seconds(exc._retry_after), "Telegram flood control") from exc
+            raise RetryLater(_seconds(exc.retry_after), "Telegram flood control") from exc
         except (Forbidden, ChatMigrated) as exc:
             raise PermanentFailure(f"telegram chat {chat_id}: {exc.message}") from exc
         except BadRequest as exc:
@@ -216,7 +186,7 @@ class TelegramAdapter:
         finally:
             if not answered:
                 with suppress(TelegramError):
-                    await query.answer(text=_APOLOGY[ctx.lang][:200])
+                    await query.answer(text=t(ctx.lang, "apology")[:200])
 
     async def on_inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """``@medbot query`` in any chat: search results as articles, cached briefly.
@@ -254,7 +224,7 @@ class TelegramAdapter:
         language = update.effective_user.language_code if update.effective_user else None
         lang = "zh" if (language or "").lower().startswith("zh") else "en"
         with suppress(TelegramError):
-            await context.bot.send_message(update.effective_chat.id, _APOLOGY[lang])
+            await context.bot.send_message(update.effective_chat.id, t(lang, "apology"))
 
     # -- helpers -------------------------------------------------------------------
     async def _answer_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -295,7 +265,7 @@ class TelegramAdapter:
             user_id=str(user.id) if user else "",
             is_admin=is_admin,
             language=(user.language_code if user else None) or "en",
-            chat_type=chat.type if chat is not None else "private",
+            chat_type=_chat_kind(chat.type if chat is not None else ChatType.PRIVATE),
             bot_username=context.bot.username,
             user_name=user.full_name if user else "",
         )
@@ -313,15 +283,23 @@ class TelegramAdapter:
             await send_chunks(context.bot, query.message.chat.id, chunks[1:], markup)
 
 
+def _chat_kind(chat_type: str) -> ChatKind:
+    if chat_type == ChatType.PRIVATE:
+        return ChatKind.PRIVATE
+    return ChatKind.CHANNEL if chat_type == ChatType.CHANNEL else ChatKind.GROUP
+
+
 def build_application(core: MedBot, settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
     """The PTB application for ``core``: handlers, rate limiter, error handler, menu at start-up."""
-    if not settings.telegram_token:
-        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-    install_log_hygiene()
+    token = settings.secret(TOKEN_ENV)
+    if not token:
+        raise ValueError(f"{TOKEN_ENV} is not set")
+    options = settings.platform("telegram", TelegramSettings)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs each URL, and Bot API URLs hold the token
     adapter = TelegramAdapter(core, settings)
-    builder = ApplicationBuilder().token(settings.telegram_token).rate_limiter(AIORateLimiter(max_retries=3))
-    if settings.telegram.base_url:
-        root = settings.telegram.base_url.rstrip("/")
+    builder = ApplicationBuilder().token(token).rate_limiter(AIORateLimiter(max_retries=3))
+    if options.base_url:
+        root = api_root(options.base_url)
         builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     application = builder.post_init(adapter.post_init).concurrent_updates(8).build()
     names = list(adapter.specs)
@@ -345,15 +323,15 @@ async def start_application(
         await application.post_init(application)
     await application.start()
     assert application.updater is not None
-    webhook_url = settings.telegram.webhook_url
+    options = settings.platform("telegram", TelegramSettings)
+    webhook_url = options.webhook_url
     if webhook_url:
-        token = settings.telegram_token or ""
         await application.updater.start_webhook(
-            listen=settings.telegram.webhook_listen,
-            port=settings.telegram.webhook_port,
+            listen=options.webhook_listen,
+            port=options.webhook_port,
             url_path=urlparse(webhook_url).path.lstrip("/"),
             webhook_url=webhook_url,
-            secret_token=hashlib.sha256(token.encode()).hexdigest()[:48],
+            secret_token=webhook_secret(settings.secret(TOKEN_ENV) or ""),
             allowed_updates=ALLOWED_UPDATES,
         )
         log.info("Telegram: webhook at %s", webhook_url)
@@ -369,3 +347,35 @@ async def stop_application(application: Application[Any, Any, Any, Any, Any, Any
     if application.running:
         await application.stop()
     await application.shutdown()
+
+
+class TelegramConnection:
+    """A started Telegram application: answering chats (``chat``) or only sending."""
+
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any], chat: bool) -> None:
+        self.application = application
+        self.chat = chat
+        self.sender = TelegramSender(application.bot)
+        self._closed = asyncio.Event()
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+
+    async def close(self) -> None:
+        try:
+            if self.chat:
+                await stop_application(self.application)
+            else:
+                await self.application.shutdown()
+        finally:
+            self._closed.set()
+
+
+async def connect(core: MedBot, settings: Settings, chat: bool) -> TelegramConnection:
+    """Start Telegram for ``core``: polling or the webhook when ``chat``, else just the bot for sending."""
+    application = build_application(core, settings)
+    if chat:
+        await start_application(application, settings)
+    else:
+        await application.initialize()
+    return TelegramConnection(application, chat)

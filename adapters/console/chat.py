@@ -11,7 +11,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, TextIO
 
-from bot.app import Context
+from bot.core.context import Context
 from bot.core.replies import Button, Reply
 
 if TYPE_CHECKING:

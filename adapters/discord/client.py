@@ -13,21 +13,25 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 
-from adapters.discord_render import clip, render
-from adapters.discord_views import BUTTON_PREFIX, NO_MENTIONS, PagerView
-from bot.app import Context
-from bot.core.config import Settings
+from adapters.discord.render import clip, render
+from adapters.discord.settings import TOKEN_ENV, DiscordSettings
+from adapters.discord.views import BUTTON_PREFIX, NO_MENTIONS, PagerView
+from bot.core.context import ChatKind, Context
 from bot.core.i18n import t
-from bot.core.registry import ArgSpec, CommandSpec
+from bot.core.registry import ArgKind, ArgSpec, CommandSpec
 from bot.core.replies import Reply
-from bot.core.sending import PermanentFailure, RetryLater
+from bot.core.sending import PermanentFailure, RateLimit, RetryLater
+from bot.core.settings import Settings
 
-__all__ = ["DiscordSender", "MedBotClient", "TokenRedactor", "build_client", "context_of", "run_client"]
+if TYPE_CHECKING:
+    from bot.core.bot import MedBot
+
+__all__ = ["DiscordConnection", "DiscordSender", "MedBotClient", "MedBotTree", "build_client", "connect", "context_of", "run_client"]
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
@@ -45,7 +49,7 @@ def context_of(interaction: discord.Interaction) -> Context:
         user_id=str(interaction.user.id),
         is_admin=(not in_guild) or interaction.permissions.manage_guild,
         language="zh" if locale.lower().startswith("zh") else "en",
-        chat_type="guild" if in_guild else "private",
+        chat_type=ChatKind.GROUP if in_guild else ChatKind.PRIVATE,
         user_name=getattr(interaction.user, "display_name", "") or "",
     )
 
@@ -67,7 +71,7 @@ def _callback(arg: ArgSpec | None, run: Runner) -> Callable[..., Coro]:
             await run(interaction, None)
 
         return no_option
-    if arg.kind == "integer":
+    if arg.kind is ArgKind.INTEGER:
         if arg.required:
 
             async def integer(interaction: discord.Interaction, arg: app_commands.Range[int, 0, 100_000]) -> None:
@@ -92,10 +96,17 @@ def _callback(arg: ArgSpec | None, run: Runner) -> Callable[..., Coro]:
     return text_opt
 
 
+class MedBotTree(app_commands.CommandTree["MedBotClient"]):
+    """The command tree; a failing command goes to the client's one error handler."""
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        await self.client.apologise(interaction, getattr(error, "original", error))
+
+
 class MedBotClient(discord.Client):
     """A ``discord.Client`` holding the core; its tree mirrors ``core.commands``."""
 
-    def __init__(self, core: Any, settings: Settings, *, defer_after: float = 2.0, view_timeout: float = 300.0, **options: Any) -> None:
+    def __init__(self, core: MedBot, settings: Settings, *, defer_after: float = 2.0, view_timeout: float = 300.0, **options: Any) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
         options.setdefault("intents", intents)
@@ -107,8 +118,8 @@ class MedBotClient(discord.Client):
         self.defer_after = defer_after  # Discord allows 3 s before an interaction must be acknowledged
         self.view_timeout = view_timeout  # below the 15 min an interaction token lives
         self.live_views: dict[int, PagerView] = {}  # message id -> the view whose timer runs
-        self.tree = app_commands.CommandTree(self)
-        self.tree.on_error = self._tree_error  # type: ignore[method-assign]
+        self.discord_settings = settings.platform("discord", DiscordSettings)
+        self.tree = MedBotTree(self)
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(_Translator())
@@ -117,8 +128,8 @@ class MedBotClient(discord.Client):
                 continue
             self.tree.add_command(self._slash_command(spec))
         try:
-            if self.settings.discord.guild_ids:
-                for guild_id in self.settings.discord.guild_ids:
+            if self.discord_settings.guild_ids:
+                for guild_id in self.discord_settings.guild_ids:
                     guild = discord.Object(id=guild_id)
                     self.tree.copy_global_to(guild=guild)
                     synced = await self.tree.sync(guild=guild)
@@ -143,7 +154,7 @@ class MedBotClient(discord.Client):
             arg_name = spec.arg.name.lower() if _NAME.match(spec.arg.name.lower()) else "value"
             app_commands.rename(arg=arg_name)(command)
             app_commands.describe(arg=clip(spec.arg.description, 100) or arg_name)(command)
-            if spec.arg.autocomplete in ("topic", "entry") and spec.arg.kind == "text":
+            if spec.arg.autocomplete in ("topic", "entry") and spec.arg.kind is ArgKind.TEXT:
                 command.autocomplete("arg")(self._completer(spec.arg.autocomplete))
         if spec.admin_only:
             command.default_permissions = discord.Permissions(manage_guild=True)
@@ -248,9 +259,6 @@ class MedBotClient(discord.Client):
             if old is not None:
                 old.stop()
 
-    async def _tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        await self.apologise(interaction, getattr(error, "original", error))
-
     async def apologise(self, interaction: discord.Interaction, error: BaseException) -> None:
         """The one error handler: log the traceback, tell the user briefly and privately."""
         log.error("interaction %s failed", interaction.id, exc_info=error)
@@ -264,84 +272,41 @@ class MedBotClient(discord.Client):
             log.warning("could not send the apology: %s", exc)
 
 
-def build_client(core: Any, settings: Settings, **options: Any) -> MedBotClient:
+def build_client(core: MedBot, settings: Settings, **options: Any) -> MedBotClient:
     """The Discord client for ``core``; ``options`` go to ``MedBotClient`` / ``discord.Client``."""
     return MedBotClient(core, settings, **options)
 
 
-class TokenRedactor(logging.Filter):
-    """Replaces the bot token in any log record that passes through (message, args, traceback)."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.token:
-            message = record.getMessage()
-            if self.token in message:
-                record.msg, record.args = message.replace(self.token, "[REDACTED]"), None
-            if record.exc_info and not record.exc_text:  # format it now, or the handler will, unredacted
-                record.exc_text = logging.Formatter().formatException(record.exc_info)
-            if record.exc_text and self.token in record.exc_text:
-                record.exc_text = record.exc_text.replace(self.token, "[REDACTED]")
-            if record.stack_info and self.token in record.stack_info:
-                record.stack_info = record.stack_info.replace(self.token, "[REDACTED]")
-        return True
-
-
-def install_redactor(token: str) -> TokenRedactor:
-    """Attach one redactor to the root handlers and to every discord.py logger."""
-    redactor = TokenRedactor(token)
-    names = [name for name in logging.Logger.manager.loggerDict if name.split(".")[0] in {"discord", "adapters", "aiohttp"}]
-    for logger in [logging.getLogger(), *map(logging.getLogger, names)]:
-        logger.addFilter(redactor)
-        for handler in logger.handlers:
-            handler.addFilter(redactor)
-    return redactor
-
-
-def remove_redactor(redactor: TokenRedactor) -> None:
-    for logger in [logging.getLogger(), *map(logging.getLogger, list(logging.Logger.manager.loggerDict))]:
-        if isinstance(logger, logging.Logger):
-            logger.removeFilter(redactor)
-            for handler in logger.handlers:
-                handler.removeFilter(redactor)
-
-
-async def run_client(core: Any, settings: Settings, stop: asyncio.Event, *, client: MedBotClient | None = None) -> None:
+async def run_client(core: MedBot, settings: Settings, stop: asyncio.Event, *, client: MedBotClient | None = None) -> None:
     """Run the Discord client until ``stop`` is set, then close it and return.
 
     Pass ``client`` (from ``build_client``) to share it with a ``DiscordSender``. Login
     failures (a bad token) propagate as ``discord.LoginFailure`` for the service to report.
     """
-    token = settings.discord_token
+    token = settings.secret(TOKEN_ENV)
     if not token:
-        raise ValueError("DISCORD_BOT_TOKEN is not set")
+        raise ValueError(f"{TOKEN_ENV} is not set")
     client = client or build_client(core, settings)
-    redactor = install_redactor(token)
-    try:
-        async with client:
-            runner = asyncio.create_task(client.start(token), name="discord-client")
-            stopper = asyncio.create_task(stop.wait(), name="discord-stop")
-            done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            if runner in done:
-                stopper.cancel()
-                runner.result()  # re-raises a login or connection failure
-                return
-            await client.close()
-            try:
-                await runner
-            except asyncio.CancelledError:
-                pass
-    finally:
-        remove_redactor(redactor)
+    async with client:
+        runner = asyncio.create_task(client.start(token), name="discord-client")
+        stopper = asyncio.create_task(stop.wait(), name="discord-stop")
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if runner in done:
+            stopper.cancel()
+            runner.result()  # re-raises a login or connection failure
+            return
+        await client.close()
+        try:
+            await runner
+        except asyncio.CancelledError:
+            pass
 
 
 class DiscordSender:
     """The announcer's send path (``bot.delivery.Sender``) through a running client."""
 
     platform = "discord"
+    limits = RateLimit(chat_interval=1.0, chat_per_minute=50, global_per_second=40.0)  # 5 / 5 s a channel, 50/s overall
 
     def __init__(self, client: MedBotClient, *, ready_timeout: float = 30.0) -> None:
         self.client = client
@@ -375,3 +340,28 @@ class DiscordSender:
             raise PermanentFailure(f"Discord rejected the message: {exc.status} {exc.text}") from exc
         if view is not None:
             view.attach(sent.id, sent.edit)
+
+
+class DiscordConnection:
+    """A running Discord client (it is needed to send as well as to answer)."""
+
+    def __init__(self, client: MedBotClient, stop: asyncio.Event, running: asyncio.Task[None]) -> None:
+        self.client = client
+        self.sender = DiscordSender(client)
+        self._stop = stop
+        self._running = running
+
+    async def wait_closed(self) -> None:
+        await asyncio.shield(self._running)
+
+    async def close(self) -> None:
+        self._stop.set()
+        await self._running
+
+
+async def connect(core: MedBot, settings: Settings, chat: bool) -> DiscordConnection:
+    """Start the client; it answers slash commands either way (Discord routes them to any session)."""
+    client = build_client(core, settings)
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_client(core, settings, stop, client=client), name="discord")
+    return DiscordConnection(client, stop, running)

@@ -1,0 +1,38 @@
+"""Telegram, through python-telegram-bot 22: the ``telegram`` platform.
+
+Importing this package is cheap; ``connect`` imports python-telegram-bot when the
+platform is started.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from adapters.telegram.settings import TOKEN_ENV, TelegramSettings
+from bot.core.platform import Connection, Platform
+
+if TYPE_CHECKING:
+    from bot.core.bot import MedBot
+    from bot.core.settings import Settings
+
+__all__ = ["PLATFORM", "TelegramSettings", "webhook_secret"]
+
+
+def webhook_secret(token: str) -> str:
+    """The secret Telegram echoes on webhook calls, derived so it needs no setting of its own."""
+    return hashlib.sha256(token.encode()).hexdigest()[:48]
+
+
+async def _connect(core: MedBot, settings: Settings, chat: bool) -> Connection:
+    from adapters.telegram.bot import connect
+
+    return await connect(core, settings, chat)
+
+
+def _secrets(settings: Settings) -> list[str]:
+    token = settings.secret(TOKEN_ENV)
+    return [token, webhook_secret(token)] if token else []
+
+
+PLATFORM = Platform(name="telegram", settings_type=TelegramSettings, connect=_connect, token_env=TOKEN_ENV, secrets=_secrets)

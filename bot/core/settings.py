@@ -1,0 +1,154 @@
+"""What medbot is configured with, as typed values (the loader is ``bot/core/config.py``).
+
+Sections with plain keys are msgspec ``Struct`` types: msgspec checks types, bounds and
+unknown keys, so nothing here coerces by hand. A platform's own section (``telegram:``,
+``discord:`` or anything an adapter registers) is kept as written and read by that
+adapter through ``Settings.platform(name, schema)``: the core holds no platform names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+
+__all__ = [
+    "DATA_DIR",
+    "AnnounceTarget",
+    "ConfigError",
+    "NonNegative",
+    "Settings",
+    "SourceConfig",
+    "WatchSettings",
+    "convert_section",
+    "env_overrides",
+]
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+"""The bundled data shipped with medbot: default lists, sources.yaml, synonyms."""
+
+S = TypeVar("S")
+NonNegative = Annotated[float, msgspec.Meta(ge=0)]
+NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased as one line for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """One awesome list: a local snapshot (``path``), an upstream ``url``, or both."""
+
+    name: str
+    path: Path | None = None
+    url: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "url" if self.url else "path"
+
+
+class AnnounceTarget(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A chat named in the config that receives announcements without /subscribe."""
+
+    platform: str
+    chat_id: str
+    filter: str = ""
+
+
+class WatchSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    interval: NonNegative = 3600.0
+    jitter: NonNegative = 0.1
+    digest_after: NonNegativeInt = 5
+    timeout: NonNegative = 20.0
+    max_bytes: NonNegativeInt = 10 * 1024 * 1024
+    max_added: NonNegativeInt = 50
+    alert_after_failures: NonNegativeInt = 3
+    operator_chats: tuple[AnnounceTarget, ...] = ()
+    announce: tuple[AnnounceTarget, ...] = ()
+
+
+def convert_section(raw: Mapping[str, Any], schema: type[S], where: str, *, from_env: bool = False) -> S:
+    """``raw`` as ``schema``, or a ``ConfigError`` naming ``where.key`` and what was expected."""
+    given = {key: value for key, value in raw.items() if value is not None}  # "key:" keeps the default
+    try:
+        return msgspec.convert(given, schema, strict=not from_env)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        if message.startswith("Object contains unknown field `"):
+            key = message.split("`")[1]
+            raise ConfigError(f"{where}: unknown key '{_dotted(where, key)}'") from None
+        if " - at `$." in message:
+            problem, path = message.rsplit(" - at `$.", 1)
+            key = path.rstrip("`").split("[")[0]
+            raise ConfigError(f"{where}: {_dotted(where, key)}: {problem[0].lower()}{problem[1:]}") from None
+        raise ConfigError(f"{where}: {message}") from None
+
+
+def _dotted(where: str, key: str) -> str:
+    section = where.rsplit(": ", 1)[-1] if ": " in where else ""
+    return f"{section}.{key}" if section else key
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    sources: tuple[SourceConfig, ...]
+    data_dir: Path
+    config_path: Path | None = None
+    synonyms_path: Path = DATA_DIR / "synonyms.yaml"
+    watch: WatchSettings = field(default_factory=WatchSettings)
+    platform_sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def state_path(self) -> Path:
+        return self.data_dir / "state.sqlite3"
+
+    @property
+    def label(self) -> str:
+        return str(self.config_path) if self.config_path else "built-in defaults"
+
+    def secret(self, variable: str) -> str | None:
+        """A secret (bot token) from the environment: never from the file, never in a repr."""
+        return self.env.get(variable) or None
+
+    def platform(self, name: str, schema: type[S]) -> S:
+        """Platform ``name``'s section as ``schema``, with ``MEDBOT_<NAME>_<KEY>`` overrides."""
+        section = dict(self.platform_sections.get(name) or {})
+        section.update(env_overrides(self.env, name, schema))
+        return convert_section(section, schema, f"{self.label}: {name}")
+
+
+def env_overrides(env: Mapping[str, str], section: str, schema: type[Any]) -> dict[str, Any]:
+    """``MEDBOT_<SECTION>_<KEY>`` values for the plain keys of ``schema``, converted and checked.
+
+    A list key takes comma-separated items (``MEDBOT_DISCORD_GUILD_IDS=1,2``); an empty
+    value means "not set".
+    """
+    values: dict[str, Any] = {}
+    for info in msgspec.structs.fields(schema):
+        variable = f"MEDBOT_{section.upper()}_{info.name.upper()}"
+        text = env.get(variable)
+        if text is None:
+            continue
+        raw: Any = text
+        if isinstance(info.default, tuple):
+            if info.name in {"operator_chats", "announce"}:
+                continue
+            raw = [part.strip() for part in text.split(",") if part.strip()]
+        elif text == "":
+            raw = None
+        if raw is None:
+            values[info.name] = None
+            continue
+        one = convert_section({info.name: raw}, schema, variable, from_env=True)
+        values[info.name] = getattr(one, info.name)
+    return values
