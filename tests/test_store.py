@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.core.filters import filter_matches
+from bot.store import outbox_states, poll_states
+from bot.store.poll_states import PollState
 from bot.store.sqlite import Store, Version
 from index.model import Entry, Link, entry_id, identity_key
 
@@ -88,12 +90,14 @@ def test_a_paper_added_to_two_lists_in_one_poll_is_one_log_entry_naming_both(tmp
 def test_failures_count_up_without_touching_the_good_state(tmp_path: Path) -> None:
     with Store(tmp_path / "s.db") as store:
         store.accept_version("list-a", Version(text="good", content_hash="h", entries=(PAPER,), etag='"e"'), now=T0, poll_id=store.begin_poll(T0))
-        state = store.record_failure("list-a", T0, "HTTP 500", T0 + timedelta(hours=2))
-        state = store.record_failure("list-a", T0, "HTTP 500", T0 + timedelta(hours=4))
+        state = store.update_source("list-a", lambda s: poll_states.failed(s, T0, "HTTP 500", T0 + timedelta(hours=2)))
+        assert poll_states.state_of(state) is PollState.FAILING
+        state = store.update_source("list-a", lambda s: poll_states.failed(s, T0, "HTTP 500", T0 + timedelta(hours=4)))
         assert (state.failures, state.last_error, state.next_poll, state.etag) == (2, "HTTP 500", T0 + timedelta(hours=4), '"e"')
         assert store.snapshot("list-a") == "good"
-        state = store.record_unchanged("list-a", T0)
+        state = store.update_source("list-a", lambda s: poll_states.unchanged(s, T0))
         assert (state.failures, state.next_poll, state.content_hash) == (0, None, "h")
+        assert poll_states.state_of(store.source_state("list-a")) is PollState.GOOD
 
 
 def test_unsubscribing_cancels_what_was_still_queued(tmp_path: Path) -> None:
@@ -126,7 +130,8 @@ def test_rows_caught_in_flight_by_a_crash_are_pending_again(tmp_path: Path) -> N
         store.accept_version("l", version(text="0"), now=T0, poll_id=store.begin_poll(T0))
         store.accept_version("l", version(PAPER, text="1"), now=T0, poll_id=store.begin_poll(T0), candidates=(PAPER,), match=filter_matches)
         (row,) = store.due_outbox(T0)
-        store.mark([row.id], "sending", attempt=True)
+        assert store.move_outbox([row.id], outbox_states.claim()) == 1
+        assert store.move_outbox([row.id], outbox_states.claim()) == 0  # a claimed row cannot be claimed again
         assert store.due_outbox(T0) == []
     with Store(path) as store:
         assert store.reset_sending() == 1

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from bot.store import poll_states
+from bot.store.outbox_states import Delivery, Move
 from bot.store.records import (
     MIGRATIONS,
     Alert,
@@ -124,62 +126,39 @@ class Store:
         rows = self._query("SELECT pending_text FROM source_state WHERE name = ?", (name,))
         return rows[0]["pending_text"] if rows else None
 
-    def _ensure_source(self, db: sqlite3.Connection, name: str) -> None:
-        db.execute("INSERT OR IGNORE INTO source_state (name) VALUES (?)", (name,))
-
-    def record_unchanged(
-        self, name: str, now: datetime, *, etag: str | None = None, last_modified: str | None = None, mtime: float | None = None
+    def update_source(
+        self, name: str, change: Callable[[SourceState], SourceState], *, pending_text: str | None = None
     ) -> SourceState:
-        """A successful poll that found nothing new: failures reset, validators refreshed."""
-        with self._tx() as db:
-            self._ensure_source(db, name)
-            db.execute(
-                "UPDATE source_state SET last_poll = ?, failures = 0, last_error = NULL, next_poll = NULL,"
-                " etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), mtime = COALESCE(?, mtime)"
-                " WHERE name = ?",
-                (iso(now), etag, last_modified, mtime, name),
-            )
-        return self._must_state(name)
+        """Apply one transition of ``bot.store.poll_states`` to a source, in one transaction.
 
-    def record_failure(self, name: str, now: datetime, error: str, next_poll: datetime) -> SourceState:
-        """A failed poll: nothing of the good state is touched, only the failure count."""
+        ``pending_text`` is the held version's text, kept while the record holds a version.
+        """
         with self._tx() as db:
-            self._ensure_source(db, name)
-            db.execute(
-                "UPDATE source_state SET last_poll = ?, failures = failures + 1, last_error = ?, next_poll = ? WHERE name = ?",
-                (iso(now), error[:500], iso(next_poll), name),
-            )
-        return self._must_state(name)
+            rows = db.execute("SELECT * FROM source_state WHERE name = ?", (name,)).fetchall()
+            after = change(state_from_row(rows[0]) if rows else SourceState(name))
+            self._write_source(db, after, pending_text=pending_text)
+        return after
 
-    def set_alerted(self, name: str, alerted: bool) -> None:
-        with self._tx() as db:
-            db.execute("UPDATE source_state SET alerted = ? WHERE name = ?", (int(alerted), name))
-
-    def hold_pending(
-        self, name: str, now: datetime, *, text: str, content_hash: str, reason: str, etag: str | None, last_modified: str | None
-    ) -> None:
-        """Remember a suspicious version (mass change) without adopting it."""
-        with self._tx() as db:
-            self._ensure_source(db, name)
-            db.execute(
-                "UPDATE source_state SET pending_hash = ?, pending_text = ?, pending_etag = ?, pending_last_modified = ?,"
-                " pending_since = ?, pending_reason = ?, last_poll = ?, failures = 0, last_error = NULL, next_poll = NULL"
-                " WHERE name = ?",
-                (content_hash, text, etag, last_modified, iso(now), reason, iso(now), name),
-            )
-
-    def clear_pending(self, name: str) -> None:
-        with self._tx() as db:
-            db.execute(
-                "UPDATE source_state SET pending_hash = NULL, pending_text = NULL, pending_etag = NULL,"
-                " pending_last_modified = NULL, pending_since = NULL, pending_reason = NULL WHERE name = ?",
-                (name,),
-            )
-
-    def _must_state(self, name: str) -> SourceState:
-        state = self.source_state(name)
-        assert state is not None
-        return state
+    @staticmethod
+    def _write_source(db: sqlite3.Connection, state: SourceState, *, snapshot: str | None = None, pending_text: str | None = None) -> None:
+        """The whole record, written by one statement; the texts only when given (or dropped with the hold)."""
+        db.execute(
+            "INSERT INTO source_state (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (state.name,)
+        )
+        db.execute(
+            "UPDATE source_state SET entries = ?, last_poll = ?, last_change = ?, failures = ?, content_hash = ?,"
+            " etag = ?, last_modified = ?, mtime = ?, last_error = ?, next_poll = ?, alerted = ?,"
+            " pending_hash = ?, pending_etag = ?, pending_last_modified = ?, pending_since = ?, pending_reason = ?,"
+            " snapshot = COALESCE(?, snapshot),"
+            " pending_text = CASE WHEN ? IS NULL THEN NULL ELSE COALESCE(?, pending_text) END"
+            " WHERE name = ?",
+            (
+                state.entries, iso(state.last_poll), iso(state.last_change), state.failures, state.content_hash,
+                state.etag, state.last_modified, state.mtime, state.last_error, iso(state.next_poll), int(state.alerted),
+                state.pending_hash, state.pending_etag, state.pending_last_modified, iso(state.pending_since),
+                state.pending_reason, snapshot, state.pending_hash, pending_text, state.name,
+            ),
+        )
 
     # --- polls and accepted versions ------------------------------------------------
 
@@ -209,7 +188,8 @@ class Store:
         new_entries: list[Entry] = []
         unique = list({entry.key: entry for entry in reversed(candidates)}.values())[::-1]
         with self._tx() as db:
-            self._ensure_source(db, name)
+            rows = db.execute("SELECT * FROM source_state WHERE name = ?", (name,)).fetchall()
+            before = state_from_row(rows[0]) if rows else SourceState(name)
             for entry in unique:
                 row = db.execute("SELECT sources, poll_id FROM entry_log WHERE key = ?", (entry.key,)).fetchone()
                 if row is not None and row["poll_id"] == poll_id:
@@ -245,16 +225,7 @@ class Store:
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
-            db.execute(
-                "UPDATE source_state SET snapshot = ?, content_hash = ?, entries = ?, etag = ?, last_modified = ?,"
-                " mtime = ?, last_poll = ?, last_change = ?, failures = 0, last_error = NULL, next_poll = NULL,"
-                " pending_hash = NULL, pending_text = NULL, pending_etag = NULL, pending_last_modified = NULL,"
-                " pending_since = NULL, pending_reason = NULL WHERE name = ?",
-                (
-                    version.text, version.content_hash, len(version.entries), version.etag, version.last_modified,
-                    version.mtime, iso(now), iso(now), name,
-                ),
-            )
+            self._write_source(db, poll_states.adopted(before, version, now), snapshot=version.text)
         return new_entries
 
     # --- the log ----------------------------------------------------------------------
@@ -294,7 +265,8 @@ class Store:
                 " WHERE id = ? AND platform = ? AND chat = ? AND active = 1",
                 (subscription_id, platform, chat),
             )
-            db.execute("UPDATE outbox SET state = 'cancelled' WHERE subscription_id = ? AND state = 'pending'", (subscription_id,))
+            db.execute("UPDATE outbox SET state = ? WHERE subscription_id = ? AND state = ?",
+                       (Delivery.CANCELLED, subscription_id, Delivery.QUEUED))
             return cursor.rowcount > 0
 
     def list_subscriptions(self, platform: str | None = None, chat: str | None = None, *, active: bool = True) -> list[Subscription]:
@@ -314,8 +286,8 @@ class Store:
                 (reason[:300], platform, chat),
             )
             db.execute(
-                "UPDATE outbox SET state = 'failed', last_error = ? WHERE platform = ? AND chat = ? AND state IN ('pending', 'sending')",
-                (reason[:300], platform, chat),
+                "UPDATE outbox SET state = ?, last_error = ? WHERE platform = ? AND chat = ? AND state IN (?, ?)",
+                (Delivery.DEAD, reason[:300], platform, chat, Delivery.QUEUED, Delivery.SENDING),
             )
             return cursor.rowcount
 
@@ -341,15 +313,15 @@ class Store:
     def reset_sending(self) -> int:
         """After a crash: rows caught in flight go back to pending (one duplicate at most)."""
         with self._tx() as db:
-            count = db.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'").rowcount
-            count += db.execute("UPDATE alerts SET state = 'pending' WHERE state = 'sending'").rowcount
+            count = db.execute("UPDATE outbox SET state = ? WHERE state = ?", (Delivery.QUEUED, Delivery.SENDING)).rowcount
+            count += db.execute("UPDATE alerts SET state = ? WHERE state = ?", (Delivery.QUEUED, Delivery.SENDING)).rowcount
             return count
 
     def due_outbox(self, now: datetime, platforms: Iterable[str] | None = None) -> list[OutboxItem]:
         rows = self._query(
             "SELECT o.*, l.entry_json, l.sources, l.first_seen FROM outbox o JOIN entry_log l ON l.key = o.entry_key"
-            " WHERE o.state = 'pending' AND o.next_try <= ? ORDER BY o.poll_id, o.platform, o.chat, o.id",
-            (iso(now),),
+            " WHERE o.state = ? AND o.next_try <= ? ORDER BY o.poll_id, o.platform, o.chat, o.id",
+            (Delivery.QUEUED, iso(now)),
         )
         allowed = None if platforms is None else set(platforms)
         return [
@@ -361,25 +333,30 @@ class Store:
             if allowed is None or row["platform"] in allowed
         ]
 
-    def mark(self, ids: Sequence[int], state: str, *, now: datetime | None = None, error: str | None = None,
-             next_try: datetime | None = None, attempt: bool = False, table: str = "outbox") -> None:
-        """Move outbox (or alert) rows to ``state``; ``sent`` is set only after the platform accepted."""
-        assert table in {"outbox", "alerts"} and state in {"pending", "sending", "sent", "failed", "cancelled"}
-        sets = ["state = ?"]
-        params: list[object] = [state]
-        if attempt:
-            sets.append("attempts = attempts + 1")
-        if error is not None:
-            sets.append("last_error = ?")
-            params.append(error[:500])
-        if next_try is not None:
-            sets.append("next_try = ?")
-            params.append(iso(next_try))
-        if state == "sent" and table == "outbox":
-            sets.append("sent_at = ?")
-            params.append(iso(now or utcnow()))
+    def move_outbox(self, ids: Sequence[int], move: Move) -> int:
+        """Apply one ``bot.store.outbox_states`` transition to outbox rows; returns how many moved."""
         with self._tx() as db:
-            db.executemany(f"UPDATE {table} SET {', '.join(sets)} WHERE id = ?", [(*params, i) for i in ids])
+            return sum(
+                db.execute(
+                    "UPDATE outbox SET state = ?, attempts = attempts + ?, last_error = COALESCE(?, last_error),"
+                    " next_try = COALESCE(?, next_try), sent_at = COALESCE(?, sent_at)"
+                    " WHERE id = ? AND state IN (SELECT value FROM json_each(?))",
+                    (move.to, int(move.attempt), move.error, iso(move.next_try), iso(move.sent_at), row_id, json.dumps(move.sources)),
+                ).rowcount
+                for row_id in ids
+            )
+
+    def move_alerts(self, ids: Sequence[int], move: Move) -> int:
+        """The same transitions for operator alerts (which keep no send time)."""
+        with self._tx() as db:
+            return sum(
+                db.execute(
+                    "UPDATE alerts SET state = ?, attempts = attempts + ?, last_error = COALESCE(?, last_error),"
+                    " next_try = COALESCE(?, next_try) WHERE id = ? AND state IN (SELECT value FROM json_each(?))",
+                    (move.to, int(move.attempt), move.error, iso(move.next_try), row_id, json.dumps(move.sources)),
+                ).rowcount
+                for row_id in ids
+            )
 
     def outbox_counts(self) -> dict[str, int]:
         return {row[0]: row[1] for row in self._query("SELECT state, COUNT(*) FROM outbox GROUP BY state")}
@@ -394,7 +371,7 @@ class Store:
             )
 
     def due_alerts(self, now: datetime, platforms: Iterable[str] | None = None) -> list[Alert]:
-        rows = self._query("SELECT * FROM alerts WHERE state = 'pending' AND next_try <= ? ORDER BY id", (iso(now),))
+        rows = self._query("SELECT * FROM alerts WHERE state = ? AND next_try <= ? ORDER BY id", (Delivery.QUEUED, iso(now)))
         allowed = None if platforms is None else set(platforms)
         return [
             Alert(row["id"], row["platform"], row["chat"], row["text"], row["attempts"])

@@ -22,6 +22,7 @@ from bot.core.config import Settings
 from bot.core.replies import EntryView, Reply, ReplyKind
 from bot.core.sending import PermanentFailure, RateLimit, RetryLater, Sender
 from bot.core.views import view_of
+from bot.store import outbox_states as outbox
 from bot.store.sqlite import Alert, LoggedEntry, OutboxItem, Store, utcnow
 
 __all__ = [
@@ -185,7 +186,7 @@ async def deliver(
             # Keep the chat's order: what comes after a deferred message waits with it.
             later = deferred[chat]
             if later is not None:
-                await asyncio.to_thread(store.mark, [row.id for row in message.rows], "pending", next_try=later)
+                await asyncio.to_thread(store.move_outbox, [row.id for row in message.rows], outbox.postpone(later))
             continue
         ok, later = await _send_message(store, senders[message.platform], message, limiter, clock, sleep, report)
         if not ok:
@@ -201,18 +202,18 @@ async def _send_message(
     attempts = max(row.attempts for row in message.rows)
     while True:
         await limiter.wait(message.platform, message.chat)
-        await asyncio.to_thread(store.mark, ids, "sending", attempt=True)
+        await asyncio.to_thread(store.move_outbox, ids, outbox.claim())
         attempts += 1
         try:
             await sender.send_reply(message.chat, message.reply, silent=message.reply.silent)
         except RetryLater as exc:
             report.retried += 1
             if exc.seconds <= MAX_INLINE_WAIT and attempts < MAX_ATTEMPTS:
-                await asyncio.to_thread(store.mark, ids, "pending", error=str(exc))
+                await asyncio.to_thread(store.move_outbox, ids, outbox.retry(str(exc)))
                 await sleep(exc.seconds)
                 continue
             later = clock() + max(timedelta(seconds=exc.seconds), _backoff(attempts))
-            await asyncio.to_thread(store.mark, ids, "pending", error=str(exc), next_try=later)
+            await asyncio.to_thread(store.move_outbox, ids, outbox.retry(str(exc), later))
             return False, later
         except PermanentFailure as exc:
             log.warning("announcements to %s chat %s disabled: %s", message.platform, message.chat, exc)
@@ -225,12 +226,12 @@ async def _send_message(
             report.retried += 1
             later = clock() + _backoff(attempts)
             if attempts >= MAX_ATTEMPTS:
-                await asyncio.to_thread(store.mark, ids, "failed", error=repr(exc))
+                await asyncio.to_thread(store.move_outbox, ids, outbox.dead(repr(exc)))
                 report.failed += len(ids)
             else:
-                await asyncio.to_thread(store.mark, ids, "pending", error=repr(exc), next_try=later)
+                await asyncio.to_thread(store.move_outbox, ids, outbox.retry(repr(exc), later))
             return False, later
-        await asyncio.to_thread(store.mark, ids, "sent", now=clock())
+        await asyncio.to_thread(store.move_outbox, ids, outbox.sent(clock()))
         report.messages += 1
         report.entries += len(ids)
         report.digests += int(message.reply.kind is ReplyKind.DIGEST)
@@ -239,19 +240,20 @@ async def _send_message(
 
 async def _send_alert(store: Store, sender: Sender, alert: Alert, limiter: RateLimiter, clock: Callable[[], datetime], report: DeliveryReport) -> None:
     await limiter.wait(alert.platform, alert.chat)
-    await asyncio.to_thread(store.mark, [alert.id], "sending", attempt=True, table="alerts")
+    await asyncio.to_thread(store.move_alerts, [alert.id], outbox.claim())
     reply = Reply(title="medbot watcher", text=(alert.text,), kind=ReplyKind.ALERT)
     try:
         await sender.send_reply(alert.chat, reply, silent=False)
     except PermanentFailure as exc:
         log.warning("operator alert to %s chat %s impossible: %s", alert.platform, alert.chat, exc)
-        await asyncio.to_thread(store.mark, [alert.id], "failed", error=str(exc), table="alerts")
+        await asyncio.to_thread(store.move_alerts, [alert.id], outbox.dead(str(exc)))
         return
     except Exception as exc:
         seconds = exc.seconds if isinstance(exc, RetryLater) else 0.0
-        state = "failed" if alert.attempts + 1 >= MAX_ATTEMPTS else "pending"
+        log.warning("operator alert to %s chat %s failed (attempt %d): %r", alert.platform, alert.chat, alert.attempts + 1, exc)
         next_try = clock() + max(timedelta(seconds=seconds), _backoff(alert.attempts + 1))
-        await asyncio.to_thread(store.mark, [alert.id], state, error=repr(exc), next_try=next_try, table="alerts")
+        move = outbox.dead(repr(exc)) if alert.attempts + 1 >= MAX_ATTEMPTS else outbox.retry(repr(exc), next_try)
+        await asyncio.to_thread(store.move_alerts, [alert.id], move)
         return
-    await asyncio.to_thread(store.mark, [alert.id], "sent", table="alerts")
+    await asyncio.to_thread(store.move_alerts, [alert.id], outbox.sent(clock()))
     report.alerts += 1

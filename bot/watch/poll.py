@@ -26,6 +26,7 @@ import httpx
 from bot.core.config import Settings, SourceConfig
 from bot.core.filters import filter_matches
 from bot.core.sources import store_fingerprint
+from bot.store import poll_states
 from bot.store.sqlite import SourceState, Store, Version, utcnow
 from bot.watch.fetch import Fetched, FetchFailed, check_text, fetch_url, read_path
 from index.diff import diff
@@ -150,12 +151,10 @@ async def _process(
     if text is None and pending:  # 304 to the held version's validators: it persisted
         text = await asyncio.to_thread(store.pending_snapshot, name)
     if text is None or (state is not None and _hash(text) == state.content_hash):
-        if pending:
-            await asyncio.to_thread(store.clear_pending, name)
+        validators = {"etag": fetched.etag, "last_modified": fetched.last_modified} if not pending else {}
         await asyncio.to_thread(
-            store.record_unchanged, name, now,
-            etag=fetched.etag if not pending else None, last_modified=fetched.last_modified if not pending else None,
-            mtime=fetched.mtime,
+            store.update_source, name,
+            lambda source: poll_states.unchanged(source, now, mtime=fetched.mtime, release_hold=pending, **validators),
         )
         return SourceReport(name, "unchanged")
     check_text(text)
@@ -183,8 +182,10 @@ async def _process(
         reason = f"mass change: {lost} of {old_count} entries gone, {len(added)} added"
         log.warning("%s: %s; holding this version until a second poll sees it again", name, reason)
         await asyncio.to_thread(
-            lambda: store.hold_pending(name, now, text=text, content_hash=content_hash, reason=reason,
-                                       etag=fetched.etag, last_modified=fetched.last_modified)
+            store.update_source, name,
+            lambda source: poll_states.held(source, now, content_hash=content_hash, reason=reason,
+                                            etag=fetched.etag, last_modified=fetched.last_modified),
+            pending_text=text,
         )
         return SourceReport(name, "held")
     new = await _adopt(store, name, version, document, now, poll_id, on_update, candidates=added, digest=confirmed)
@@ -221,7 +222,8 @@ def _backoff(settings: Settings, failures: int, retry_after: float | None) -> ti
 async def _failed(store: Store, settings: Settings, name: str, error: str, retry_after: float | None, now: datetime) -> SourceReport:
     previous = await asyncio.to_thread(store.source_state, name)
     failures = (previous.failures if previous else 0) + 1
-    state = await asyncio.to_thread(store.record_failure, name, now, error, now + _backoff(settings, failures, retry_after))
+    next_poll = now + _backoff(settings, failures, retry_after)
+    state = await asyncio.to_thread(store.update_source, name, lambda source: poll_states.failed(source, now, error, next_poll))
     log.warning("%s: poll failed (%d in a row): %s", name, state.failures, error)
     if state.failures >= settings.watch.alert_after_failures and not state.alerted:
         text = (f"The list “{name}” failed {state.failures} polls in a row (last: {error}). "
@@ -242,7 +244,7 @@ async def _alert(store: Store, settings: Settings, name: str, text: str, now: da
         await asyncio.to_thread(store.queue_alert, targets, text, now)
     else:
         log.error("%s (no watch.operator_chats configured)", text)
-    await asyncio.to_thread(store.set_alerted, name, alerted)
+    await asyncio.to_thread(store.update_source, name, lambda source: poll_states.alert_sent(source, alerted))
 
 
 def jittered(interval: float, jitter: float, rng: random.Random) -> float:
