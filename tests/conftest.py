@@ -17,7 +17,7 @@ os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
 
 def shared_dir() -> Path | None:
     """``../shared`` next to the repo (or $MEDBOT_SHARED); None where it is absent."""
-    candidates = [os.environ.get("MEDBOT_SHARED"), str(REPO_ROOT.parent / "shared"), "/work/shared"]
+    candidates = [os.environ.get("MEDBOT_SHARED"), str(REPO_ROOT.parent / "shared")]
     for candidate in candidates:
         if candidate and (Path(candidate) / "seeds").is_dir():
             return Path(candidate)

@@ -21,3 +21,24 @@ def test_the_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one() -> 
     assert len(commands) == 2
     ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1].strip() in ci
+
+
+def test_every_cli_command_is_in_the_readme_command_line_table() -> None:
+    import argparse
+
+    from bot.run.cli import build_parser
+
+    parser = build_parser()
+    (subcommands,) = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    assert {"search", "watch", "serve", "bench"} <= set(subcommands.choices)
+    for name in subcommands.choices:
+        assert f"`medbot {name}" in README, f"medbot {name} is missing from README.md"
+
+
+def test_the_architecture_doc_shows_how_to_add_a_command_and_a_platform_and_both_machines() -> None:
+    doc = (REPO_ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    for heading in ("## Adding a command", "## Adding a platform", "## State machines"):
+        assert heading in doc
+    assert doc.count("```mermaid") >= 3  # the layout and the two state machines
+    for module in ("bot/core/commands/__init__.py", "bot/run/platforms.py", "bot/store/poll_states.py", "bot/store/outbox_states.py"):
+        assert module in doc and (REPO_ROOT / module).exists(), module

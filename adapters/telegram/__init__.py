@@ -6,10 +6,9 @@ platform is started.
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING
 
-from adapters.telegram.settings import TOKEN_ENV, TelegramSettings
+from adapters.telegram.settings import TOKEN_ENV, TelegramSettings, webhook_secret
 from bot.core.platform import Connection, Platform
 
 if TYPE_CHECKING:
@@ -17,11 +16,6 @@ if TYPE_CHECKING:
     from bot.core.settings import Settings
 
 __all__ = ["PLATFORM", "TelegramSettings", "webhook_secret"]
-
-
-def webhook_secret(token: str) -> str:
-    """The secret Telegram echoes on webhook calls, derived so it needs no setting of its own."""
-    return hashlib.sha256(token.encode()).hexdigest()[:48]
 
 
 async def _connect(core: MedBot, settings: Settings, chat: bool) -> Connection:

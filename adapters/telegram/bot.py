@@ -43,9 +43,8 @@ from telegram.ext import (
     filters,
 )
 
-from adapters.telegram import webhook_secret
 from adapters.telegram.render import NO_PREVIEW, inline_result, keyboard, render_reply
-from adapters.telegram.settings import TOKEN_ENV, TelegramSettings, api_root
+from adapters.telegram.settings import TOKEN_ENV, TelegramSettings, api_root, webhook_secret
 from bot.core.context import ChatKind, Context
 from bot.core.i18n import t
 from bot.core.registry import parse_command

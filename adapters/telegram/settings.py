@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 
 import msgspec
 
-__all__ = ["TOKEN_ENV", "TelegramSettings", "api_root"]
+__all__ = ["TOKEN_ENV", "TelegramSettings", "api_root", "webhook_secret"]
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 
@@ -30,3 +31,8 @@ def api_root(base_url: str) -> str:
     """The server root of a Bot API URL, whether it was written with ``/bot`` or without."""
     root = base_url.rstrip("/")
     return root[: -len("/bot")] if root.endswith("/bot") else root
+
+
+def webhook_secret(token: str) -> str:
+    """The secret Telegram echoes on webhook calls, derived so it needs no setting of its own."""
+    return hashlib.sha256(token.encode()).hexdigest()[:48]

@@ -33,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _build_parser()
+    parser = build_parser()
     try:
         args = parser.parse_args(argv)
         long_running = getattr(args, "command", None) in {"serve", "watch"}
@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 # --- argument parser -------------------------------------------------------------------
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="medbot", description="Research resources from awesome lists, in your chats.")
     parser.add_argument("--config", metavar="FILE", help="config file (env MEDBOT_CONFIG; default: bundled lists)")
     parser.add_argument("--data-dir", metavar="DIR", help="where the index and state live (env MEDBOT_DATA_DIR)")

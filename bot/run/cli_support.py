@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from bot.core.bot import MedBot
     from bot.core.settings import Settings
+    from index.search import Hit
 
 __all__ = ["UsageError", "hit_json", "hit_text", "iso", "load_core", "names", "print_json", "read_document", "settings"]
 
@@ -42,14 +43,14 @@ def print_json(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
-def hit_json(hit: Any) -> dict[str, Any]:
-    data = hit.entry.to_json()
+def hit_json(hit: Hit) -> dict[str, Any]:
+    data: dict[str, Any] = hit.entry.to_json()
     data["score"] = round(hit.score, 4) if hit.score is not None else None
     data["sources"] = list(hit.sources)
     return data
 
 
-def hit_text(number: int, hit: Any) -> str:
+def hit_text(number: int, hit: Hit) -> str:
     entry = hit.entry
     lines = [f"{number}. {entry.title}" + (f" ({entry.year})" if entry.year else "")]
     if entry.url:
