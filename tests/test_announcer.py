@@ -14,7 +14,7 @@ from bot.core.filters import filter_matches
 from bot.core.replies import Reply
 from bot.core.sending import PermanentFailure, RetryLater
 from bot.store.sqlite import Store, Version
-from bot.watch.announce import RateLimit, RateLimiter, deliver
+from bot.watch.delivery import RateLimit, RateLimiter, deliver
 from index.model import Entry, Link, entry_id, identity_key
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -109,13 +109,15 @@ async def test_above_the_threshold_a_chat_gets_one_digest(store: Store, tmp_path
     assert report.digests == 1 and report.entries == 8
 
 
-async def test_a_mass_change_is_announced_as_one_digest_whatever_its_size(store: Store, tmp_path: Path) -> None:
+async def test_a_mass_change_is_announced_as_one_digest_in_a_few_parts_whatever_its_size(store: Store, tmp_path: Path) -> None:
     store.add_subscription("telegram", "-100", "", "pi")
-    add(store, "list-a", *[paper(n) for n in range(30)], digest=True)
+    add(store, "list-a", *[paper(n) for n in range(40)], digest=True)
     sender = RecordingSender()
     await deliver(store, {"telegram": sender}, settings(tmp_path), limiter=quiet_limiter(FakeSleep()))
-    ((_, reply),) = sender.sent
-    assert reply.title.startswith("30 new entries") and len(reply.entries) == 20 and "10 more" in reply.footer
+    replies = [reply for _, reply in sender.sent]
+    assert [reply.title for reply in replies] == [f"40 new entries in list-a ({n}/4)" for n in (1, 2, 3, 4)]
+    assert [len(reply.entries) for reply in replies] == [8, 8, 8, 8] and "8 more" in replies[-1].footer
+    assert store.outbox_counts() == {"sent": 40}  # each part marked sent by itself; the rest with the last
 
 
 async def test_a_paper_added_to_two_lists_at_once_is_announced_once_naming_both(store: Store, tmp_path: Path) -> None:

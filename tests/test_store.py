@@ -7,9 +7,13 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.core.filters import filter_matches
 from bot.store import outbox_states, poll_states
+from bot.store.database import StoreVersionError
 from bot.store.poll_states import PollState
+from bot.store.records import MIGRATIONS
 from bot.store.sqlite import Store, Version
 from index.model import Entry, Link, entry_id, identity_key
 
@@ -35,9 +39,18 @@ def test_a_fresh_file_is_migrated_to_the_latest_schema_and_reopens(tmp_path: Pat
     path = tmp_path / "state.sqlite3"
     Store(path).close()
     with Store(path) as store:
-        assert store.schema_version == 1
+        assert store.schema_version == len(MIGRATIONS)
         assert store.source_states() == {}
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_state_file_from_a_newer_medbot_is_refused_not_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    Store(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    with pytest.raises(StoreVersionError, match="newer than this medbot knows"):
+        Store(path)
 
 
 def test_an_accepted_version_survives_a_restart(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import pytest
 from bot.core.config import AnnounceTarget, Settings, SourceConfig, WatchSettings
 from bot.core.replies import Reply, ReplyKind
 from bot.store.sqlite import Store
-from bot.watch.announce import RateLimit, RateLimiter, deliver
+from bot.watch.delivery import RateLimit, RateLimiter, deliver
 from bot.watch.poll import PollReport, poll_once
 from index.model import ListDocument
 from tests.fakes.upstream import FAULTS, FakeUpstream
@@ -228,8 +228,9 @@ async def test_a_burst_of_additions_is_held_once_then_announced_as_one_digest(sc
     assert scene.store.snapshot("research") == RESEARCH and scene.store.source_states()["research"].pending_hash
     report = await scene.poll()  # the same version again: it is real
     assert report.outcome("research") == "confirmed" and len(report.new_entries) == 60
-    ((_, digest),) = scene.lab.sent
-    assert digest.title == "60 new entries in research" and digest.kind is ReplyKind.DIGEST
+    digest = [reply for _, reply in scene.lab.sent]
+    assert [reply.title for reply in digest] == [f"60 new entries in research ({n}/4)" for n in (1, 2, 3, 4)]
+    assert all(reply.kind is ReplyKind.DIGEST for reply in digest) and "28 more" in digest[-1].footer
     assert scene.upstream.statuses("research")[-1] == 304  # confirmed by a conditional GET
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
 
+from bot.core.budget import CommandBudget, Verdict
 from bot.core.commands import COMMANDS, PAGERS
 from bot.core.commands.browse import topic_value
 from bot.core.config import Settings, load_settings
@@ -48,6 +49,7 @@ class MedBot:
         self.store = store
         self.registry = registry or Registry(COMMANDS, PAGERS)
         self.tokens = PageTokens()
+        self.budget = CommandBudget()
         self.last_sync: SyncReport | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="medbot-index")
 
@@ -103,15 +105,23 @@ class MedBot:
         return encode(Action(self.registry.pager(kind).code, argument, page), self.tokens)
 
     async def handle(self, text: str, ctx: Context) -> Reply | None:
-        """Answer one message. None only when it is addressed to another bot."""
+        """Answer one message. None when it is addressed to another bot, or when its sender
+        is flooding and has already been asked to slow down."""
         parsed = parse_command(text)
+        if parsed is not None and parsed.addressee and ctx.bot_username and parsed.addressee.lower() != ctx.bot_username.lower().lstrip("@"):
+            return None
+        verdict = await self.budget.check(ctx)
+        if verdict is Verdict.DROP:
+            return None
+        if verdict is Verdict.WARN:
+            return Reply(text=(t(ctx.lang, "slow_down"),), is_error=True, ephemeral=True, language=ctx.lang)
         if parsed is None:
             query = clean_text(text, limit=MAX_MESSAGE_CHARS)
             if not query:
                 return Reply(text=(t(ctx.lang, "see_help"),), language=ctx.lang)
             return await self._run(self.registry["search"], query, ctx)
-        if parsed.addressee and ctx.bot_username and parsed.addressee.lower() != ctx.bot_username.lower().lstrip("@"):
-            return None
+        if text.strip() and not parsed.args and _only_invisible_after_command(text):
+            return Reply(text=(t(ctx.lang, "only_invisible"),), is_error=True, ephemeral=True, language=ctx.lang)
         spec = self.registry.get(parsed.name)
         if spec is None:
             return self.unknown_command(parsed.name, ctx)
@@ -174,3 +184,10 @@ class MedBot:
         lines.append(t(ctx.lang, "see_help"))
         return Reply(text=(" ".join(lines),), is_error=True, ephemeral=True, language=ctx.lang)
 
+
+
+def _only_invisible_after_command(text: str) -> bool:
+    """``/subscribe`` followed only by zero-width or control characters: not an empty argument
+    (which would mean "everything"), but nothing readable at all."""
+    parts = text.strip().split(maxsplit=1)
+    return len(parts) == 2 and not clean_text(parts[1])

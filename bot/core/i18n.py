@@ -78,6 +78,14 @@ _STRINGS: dict[str, dict[str, str]] = {
         "zh": "抱歉，我这边出了点问题，请稍后再试。",
     },
     "since": {"en": "since", "zh": "始于"},
+    "slow_down": {
+        "en": "You're sending commands faster than I can answer everyone here; I'll skip the rest for a few seconds.",
+        "zh": "您发送命令太快了，为了照顾群里的其他人，接下来几秒内的命令将被忽略。",
+    },
+    "only_invisible": {
+        "en": "I can only see invisible characters after that command; please type the words you mean.",
+        "zh": "命令后面只有不可见字符，请输入您想要的文字。",
+    },
     "filter_too_long": {"en": "That filter is too long (at most {n} characters).", "zh": "过滤条件太长（最多 {n} 个字符）。"},
     "filter_empty": {"en": "Give a topic or a few words, e.g. /subscribe single-cell", "zh": "请给出主题或关键词，例如 /subscribe 单细胞"},
     "too_many_subscriptions": {

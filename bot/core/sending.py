@@ -12,7 +12,7 @@ from typing import Protocol
 
 from bot.core.replies import Reply
 
-__all__ = ["PermanentFailure", "RateLimit", "RetryLater", "Sender"]
+__all__ = ["PermanentFailure", "RateLimit", "Refused", "RetryLater", "Sender"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,11 @@ class RetryLater(Exception):
 
 
 class PermanentFailure(Exception):
-    """The message can never be delivered here (bot removed, chat gone, forbidden)."""
+    """Nothing can ever be delivered to this chat (bot removed, chat gone, forbidden)."""
+
+
+class Refused(Exception):
+    """The platform refused this one message (bad markup, too long, …); the chat is fine."""
 
 
 class Sender(Protocol):

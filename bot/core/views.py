@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.core.replies import EntryView
+from bot.core.text import displayable
 from index.model import Entry
 from index.search import Hit
 
@@ -20,22 +21,23 @@ def entry_view(hit: Hit) -> EntryView:
 
 def view_of(entry: Entry, sources: Sequence[str] = (), score: float | None = None) -> EntryView:
     """What a reply (or an announcement) shows of an entry: links primary first, a short description."""
-    description = entry.description
+    description = displayable(entry.description)
     if len(description) > DESCRIPTION_CHARS:
         description = description[: DESCRIPTION_CHARS - 1].rstrip() + "…"
-    links = tuple((link.text, link.url) for link in entry.links)
-    if entry.url and all(url != entry.url for _, url in links):
-        links = ((entry.title, entry.url), *links)
+    links = tuple((displayable(link.text), displayable(link.url)) for link in entry.links)
+    url = displayable(entry.url) if entry.url else None
+    if url and all(link_url != url for _, link_url in links):
+        links = ((displayable(entry.title), url), *links)
     return EntryView(
         id=entry.id,
-        title=entry.title,
-        url=entry.url,
-        section=tuple(entry.section),
-        tags=tuple(entry.tags),
-        code_url=entry.code_url,
+        title=displayable(entry.title),
+        url=url,
+        section=tuple(displayable(part) for part in entry.section),
+        tags=tuple(displayable(tag) for tag in entry.tags),
+        code_url=displayable(entry.code_url) if entry.code_url else None,
         description=description,
         year=entry.year,
-        sources=tuple(sources) or (entry.source,),
+        sources=tuple(displayable(source) for source in (tuple(sources) or (entry.source,))),
         links=links,
         score=round(score, 4) if score is not None else None,
     )

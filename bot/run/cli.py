@@ -19,6 +19,7 @@ from bot import __version__
 from bot.run.cli_browse import cmd_new, cmd_random, cmd_search, cmd_similar, cmd_topic, cmd_topics
 from bot.run.cli_ops import cmd_bench, cmd_chat, cmd_diff, cmd_feed, cmd_index, cmd_parse, cmd_serve, cmd_sources, cmd_watch
 from bot.run.cli_support import UsageError
+from bot.run.terminal import DisplayableStream
 
 if TYPE_CHECKING:
     pass
@@ -33,6 +34,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command with list text made harmless on the way to the terminal."""
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = DisplayableStream(stdout), DisplayableStream(stderr)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -17,7 +17,7 @@ from bot.core.sending import Sender
 from bot.core.settings import Settings
 from bot.run.platforms import PLATFORMS, connect_all, install_redaction, senders_of
 from bot.store.records import SourceState, utcnow
-from bot.watch.announce import deliver
+from bot.watch.delivery import deliver
 from bot.watch.loop import http_client, index_updater, prepare, run_watcher
 from bot.watch.poll import SourceReport, poll_once
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-__all__ = ["Delivery", "Move", "cancel", "claim", "dead", "postpone", "recover", "retry", "sent"]
+__all__ = ["Delivery", "Move", "attempt", "cancel", "claim", "dead", "postpone", "recover", "release", "retry", "sent"]
 
 
 class Delivery(StrEnum):
@@ -56,8 +56,18 @@ def retry(error: str, next_try: datetime | None = None) -> Move:
 
 
 def dead(error: str) -> Move:
-    """Never deliverable (too many attempts, the chat refused it for good)."""
+    """Never deliverable (too many attempts, the platform refused this message)."""
     return Move(Delivery.DEAD, (Delivery.QUEUED, Delivery.SENDING), error=error[:500])
+
+
+def attempt() -> Move:
+    """A claimed row is about to go out once more (counted before the send, not after)."""
+    return Move(Delivery.SENDING, (Delivery.SENDING,), attempt=True)
+
+
+def release(next_try: datetime) -> Move:
+    """A claimed row this process will not send now: queued again for ``next_try``."""
+    return Move(Delivery.QUEUED, (Delivery.SENDING,), next_try=next_try)
 
 
 def postpone(next_try: datetime) -> Move:

@@ -74,6 +74,15 @@ MIGRATIONS: tuple[str, ...] = (
         attempts INTEGER NOT NULL DEFAULT 0, next_try TEXT NOT NULL, last_error TEXT
     );
     """,
+    # version 2: claims with a lease (several processes share one outbox); config chats an
+    # admin silenced stay silent
+    """
+    ALTER TABLE outbox ADD COLUMN owner TEXT;
+    ALTER TABLE outbox ADD COLUMN lease_until TEXT;
+    ALTER TABLE alerts ADD COLUMN owner TEXT;
+    ALTER TABLE alerts ADD COLUMN lease_until TEXT;
+    CREATE INDEX outbox_sent ON outbox (platform, chat, sent_at);
+    """,
 )
 
 

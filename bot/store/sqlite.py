@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from pathlib import Path
 
 from bot.store import poll_states
-from bot.store.outbox_states import Delivery, Move
+from bot.store.database import Database
+from bot.store.outbox_states import Delivery
 from bot.store.records import (
-    MIGRATIONS,
     Alert,
     LoggedEntry,
     OutboxItem,
@@ -37,6 +34,7 @@ from bot.store.records import (
     subscription_from_row,
     utcnow,
 )
+from bot.store.sqlite_outbox import OutboxTables
 from index.model import Entry
 
 __all__ = [
@@ -55,58 +53,8 @@ Matcher = Callable[[str, Entry], bool]
 """``match(filter, entry)``: does a subscription's filter want this entry?"""
 
 
-class Store:
-    """The SQLite state file. Open once per process; safe to share across threads."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=30000")
-        self._migrate()
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; ``BEGIN IMMEDIATE`` so two processes never interleave."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def _query(self, sql: str, params: Iterable[object] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, tuple(params)).fetchall()
-
-    def _migrate(self) -> None:
-        with self._tx() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            for number, script in enumerate(MIGRATIONS[version:], version + 1):
-                for statement in script.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA user_version = {number}")
-
-    @property
-    def schema_version(self) -> int:
-        return int(self._query("PRAGMA user_version")[0][0])
+class Store(OutboxTables, Database):
+    """The SQLite state file: sources, the log, subscriptions, the outbox and alerts."""
 
     # --- sources --------------------------------------------------------------------
 
@@ -308,76 +256,3 @@ class Store:
                     (platform, chat, filter_text, iso(utcnow())),
                 )
 
-    # --- outbox ---------------------------------------------------------------------------
-
-    def reset_sending(self) -> int:
-        """After a crash: rows caught in flight go back to pending (one duplicate at most)."""
-        with self._tx() as db:
-            count = db.execute("UPDATE outbox SET state = ? WHERE state = ?", (Delivery.QUEUED, Delivery.SENDING)).rowcount
-            count += db.execute("UPDATE alerts SET state = ? WHERE state = ?", (Delivery.QUEUED, Delivery.SENDING)).rowcount
-            return count
-
-    def due_outbox(self, now: datetime, platforms: Iterable[str] | None = None) -> list[OutboxItem]:
-        rows = self._query(
-            "SELECT o.*, l.entry_json, l.sources, l.first_seen FROM outbox o JOIN entry_log l ON l.key = o.entry_key"
-            " WHERE o.state = ? AND o.next_try <= ? ORDER BY o.poll_id, o.platform, o.chat, o.id",
-            (Delivery.QUEUED, iso(now)),
-        )
-        allowed = None if platforms is None else set(platforms)
-        return [
-            OutboxItem(
-                id=row["id"], subscription_id=row["subscription_id"], platform=row["platform"], chat=row["chat"],
-                poll_id=row["poll_id"], digest=bool(row["digest"]), attempts=row["attempts"], logged=logged_from_row(row),
-            )
-            for row in rows
-            if allowed is None or row["platform"] in allowed
-        ]
-
-    def move_outbox(self, ids: Sequence[int], move: Move) -> int:
-        """Apply one ``bot.store.outbox_states`` transition to outbox rows; returns how many moved."""
-        with self._tx() as db:
-            return sum(
-                db.execute(
-                    "UPDATE outbox SET state = ?, attempts = attempts + ?, last_error = COALESCE(?, last_error),"
-                    " next_try = COALESCE(?, next_try), sent_at = COALESCE(?, sent_at)"
-                    " WHERE id = ? AND state IN (SELECT value FROM json_each(?))",
-                    (move.to, int(move.attempt), move.error, iso(move.next_try), iso(move.sent_at), row_id, json.dumps(move.sources)),
-                ).rowcount
-                for row_id in ids
-            )
-
-    def move_alerts(self, ids: Sequence[int], move: Move) -> int:
-        """The same transitions for operator alerts (which keep no send time)."""
-        with self._tx() as db:
-            return sum(
-                db.execute(
-                    "UPDATE alerts SET state = ?, attempts = attempts + ?, last_error = COALESCE(?, last_error),"
-                    " next_try = COALESCE(?, next_try) WHERE id = ? AND state IN (SELECT value FROM json_each(?))",
-                    (move.to, int(move.attempt), move.error, iso(move.next_try), row_id, json.dumps(move.sources)),
-                ).rowcount
-                for row_id in ids
-            )
-
-    def outbox_counts(self) -> dict[str, int]:
-        return {row[0]: row[1] for row in self._query("SELECT state, COUNT(*) FROM outbox GROUP BY state")}
-
-    # --- operator alerts ------------------------------------------------------------------
-
-    def queue_alert(self, targets: Iterable[tuple[str, str]], text: str, now: datetime) -> None:
-        with self._tx() as db:
-            db.executemany(
-                "INSERT INTO alerts (platform, chat, text, created_at, next_try) VALUES (?, ?, ?, ?, ?)",
-                [(platform, chat, text, iso(now), iso(now)) for platform, chat in targets],
-            )
-
-    def due_alerts(self, now: datetime, platforms: Iterable[str] | None = None) -> list[Alert]:
-        rows = self._query("SELECT * FROM alerts WHERE state = ? AND next_try <= ? ORDER BY id", (Delivery.QUEUED, iso(now)))
-        allowed = None if platforms is None else set(platforms)
-        return [
-            Alert(row["id"], row["platform"], row["chat"], row["text"], row["attempts"])
-            for row in rows
-            if allowed is None or row["platform"] in allowed
-        ]
-
-    def alert_counts(self) -> dict[str, int]:
-        return {row[0]: row[1] for row in self._query("SELECT state, COUNT(*) FROM alerts GROUP BY state")}

@@ -16,7 +16,7 @@ import httpx
 from bot.core.sending import Sender
 from bot.core.settings import Settings
 from bot.store.sqlite import Store
-from bot.watch.announce import deliver
+from bot.watch.delivery import deliver
 from bot.watch.fetch import USER_AGENT
 from bot.watch.poll import OnUpdate, jittered, poll_once
 from index.model import ListDocument

@@ -1,0 +1,83 @@
+"""What announcements say: one message per new entry, or a digest in parts.
+
+A digest is split into parts of ``DIGEST_PART`` entries, and each part is its own
+message with its own outbox rows, so a crash in the middle of a digest re-sends at most
+the part that was in flight. Past ``DIGEST_PARTS`` parts the rest is summed up in the
+last part's footer ("…and 40 more: /new").
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.core.replies import EntryView, Reply, ReplyKind
+from bot.core.views import view_of
+from bot.store.records import LoggedEntry, OutboxItem
+
+__all__ = ["DIGEST_PART", "DIGEST_PARTS", "Message", "announcement", "digest_part", "entry_view", "plan_messages"]
+
+DIGEST_PART = 8
+"""Entries in one digest message: well inside one Telegram message and Discord's 10 embeds."""
+DIGEST_PARTS = 4
+"""A digest has at most this many parts; the last one points to /new for the rest."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message to one chat, and the outbox rows it delivers."""
+
+    platform: str
+    chat: str
+    rows: tuple[OutboxItem, ...]
+    reply: Reply
+
+
+def entry_view(logged: LoggedEntry) -> EntryView:
+    """A logged entry shown the way search results show entries, naming every list it joined."""
+    return view_of(logged.entry, logged.sources)
+
+
+def _lists(sources: Sequence[str]) -> str:
+    names = list(dict.fromkeys(sources))
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def announcement(logged: LoggedEntry) -> Reply:
+    """One new entry: title, section, the list(s) it was added to, its links."""
+    return Reply(title=f"New in {_lists(logged.sources)}", entries=(entry_view(logged),), kind=ReplyKind.ANNOUNCEMENT)
+
+
+def digest_part(items: Sequence[LoggedEntry], total: int, part: int, parts: int, *, more: int = 0, mass_change: bool = False) -> Reply:
+    """Part ``part`` of ``parts`` of a digest of ``total`` new entries."""
+    sources = [source for logged in items for source in logged.sources]
+    heading = f"{total} new entries in {_lists(sources)}" + (f" ({part}/{parts})" if parts > 1 else "")
+    text: tuple[str, ...] = ()
+    if mass_change and part == 1:
+        text = ("The list changed a lot at once; here is what it added.",)
+    footer = f"…and {more} more: type /new to see them." if more else ""
+    shown = tuple(entry_view(logged) for logged in items)
+    return Reply(title=heading, text=text, entries=shown, footer=footer, silent=True, kind=ReplyKind.DIGEST)
+
+
+def plan_messages(items: Sequence[OutboxItem], digest_after: int) -> list[Message]:
+    """Group due rows by chat and poll; more than ``digest_after`` become a digest in parts."""
+    groups: OrderedDict[tuple[str, str, int], list[OutboxItem]] = OrderedDict()
+    for item in items:
+        groups.setdefault((item.platform, item.chat, item.poll_id), []).append(item)
+    messages: list[Message] = []
+    for (platform, chat, _poll), rows in groups.items():
+        forced = any(row.digest for row in rows)
+        if not forced and len(rows) <= digest_after:
+            messages.extend(Message(platform, chat, (row,), announcement(row.logged)) for row in rows)
+            continue
+        chunks = [rows[start : start + DIGEST_PART] for start in range(0, len(rows), DIGEST_PART)]
+        shown, rest = chunks[:DIGEST_PARTS], chunks[DIGEST_PARTS:]
+        hidden = [row for chunk in rest for row in chunk]
+        for number, chunk in enumerate(shown, 1):
+            last = number == len(shown)
+            reply = digest_part([row.logged for row in chunk], len(rows), number, len(shown),
+                                more=len(hidden) if last else 0, mass_change=forced)
+            messages.append(Message(platform, chat, tuple(chunk) + (tuple(hidden) if last else ()), reply))
+    return messages
