@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
-        long_running = getattr(args, "command", None) in {"serve", "watch"}
+        long_running = getattr(args, "command", None) in {"serve", "watch", "web"}
         _configure_logging(max(args.verbose, 1) if long_running else args.verbose)
         if not getattr(args, "handler", None):
             parser.print_help()
@@ -114,6 +114,9 @@ def _build_parser() -> argparse.ArgumentParser:
     feed.add_argument("--output", metavar="FILE", help="file to write (default: stdout)")
     add("serve", _cmd_serve, "run Telegram and/or Discord (whichever tokens are set) plus the watcher", json_flag=False)
     add("chat", _cmd_chat, "console chat: type /search ... lines, read replies", json_flag=False)
+    web = add("web", _cmd_web, "serve the web page: search, topics, entries, new entries, feed", json_flag=False)
+    web.add_argument("--host", help="address to listen on (default: web.host, 127.0.0.1)")
+    web.add_argument("--port", type=_positive, help="port to listen on (default: web.port, else 8080)")
     bench = add("bench", _cmd_bench, "measure speed and memory")
     bench.add_argument("--corpus", metavar="DIR", help="extra lists to load (default: ../shared/corpus/lists if present)")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")
@@ -453,6 +456,16 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
     core = _load_core(args)
     return run_console(core, sys.stdin, sys.stdout)
+
+
+def _cmd_web(args: argparse.Namespace) -> int:
+    from adapters.web import DEFAULT_PORT, web_main
+
+    core = _load_core(args)
+    port = args.port or core.settings.web.port or DEFAULT_PORT
+    if port > 65535:
+        raise UsageError(f"medbot web: --port: expected a port number from 1 to 65535, got {port}")
+    return web_main(core, args.host or core.settings.web.host, port)
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:

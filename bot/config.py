@@ -23,6 +23,7 @@ __all__ = [
     "SourceConfig",
     "TelegramSettings",
     "WatchSettings",
+    "WebSettings",
     "default_data_dir",
     "load_settings",
 ]
@@ -84,6 +85,14 @@ class DiscordSettings:
     guild_ids: tuple[int, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class WebSettings:
+    """The web page: ``medbot serve`` starts it when ``port`` is set (0 = off)."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     sources: tuple[SourceConfig, ...]
@@ -93,6 +102,7 @@ class Settings:
     watch: WatchSettings = field(default_factory=WatchSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
+    web: WebSettings = field(default_factory=WebSettings)
     telegram_token: str | None = field(default=None, repr=False)
     discord_token: str | None = field(default=None, repr=False)
 
@@ -136,10 +146,10 @@ def load_settings(
         bundled = DATA_DIR / "sources.yaml"
         sources = _parse_sources(_read_yaml(bundled).get("sources"), DATA_DIR, str(bundled))
 
-    sections = {"watch": WatchSettings, "telegram": TelegramSettings, "discord": DiscordSettings}
+    sections = {"watch": WatchSettings, "telegram": TelegramSettings, "discord": DiscordSettings, "web": WebSettings}
     for key in raw:
         if key not in {"sources", "data_dir", "synonyms", *sections}:
-            raise ConfigError(f"{label}: unknown key '{key}' (expected one of: sources, data_dir, synonyms, watch, telegram, discord)")
+            raise ConfigError(f"{label}: unknown key '{key}' (expected one of: sources, data_dir, synonyms, watch, telegram, discord, web)")
 
     watch = _parse_watch(_section(raw, "watch", label), label)
     telegram = _parse_plain(TelegramSettings, _section(raw, "telegram", label), label, "telegram")
@@ -149,7 +159,11 @@ def load_settings(
         raise ConfigError(f"{label}: discord.guild_ids must be a list of numeric guild ids")
     discord = DiscordSettings(guild_ids=tuple(int(g) for g in guild_ids))
 
+    web = _parse_plain(WebSettings, _section(raw, "web", label), label, "web")
     telegram, watch = _apply_env(env, telegram, watch)
+    web = _apply_env_section(env, "WEB", web)
+    if web.port > 65535:
+        raise ConfigError(f"{label}: web.port (or MEDBOT_WEB_PORT): expected a port number from 1 to 65535")
     if env.get("MEDBOT_DISCORD_GUILD_IDS"):
         ids = [part.strip() for part in env["MEDBOT_DISCORD_GUILD_IDS"].split(",") if part.strip()]
         if not all(part.isdigit() for part in ids):
@@ -178,6 +192,7 @@ def load_settings(
         watch=watch,
         telegram=telegram,
         discord=discord,
+        web=web,
         telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
         discord_token=env.get("DISCORD_BOT_TOKEN") or None,
     )
@@ -323,26 +338,26 @@ def _coerce(value: Any, default: Any, label: str, key: str) -> Any:
 
 def _apply_env(env: dict[str, str], telegram: TelegramSettings, watch: WatchSettings) -> tuple[TelegramSettings, WatchSettings]:
     """``MEDBOT_<SECTION>_<KEY>`` overrides for plain keys of telegram and watch."""
-    for section_name, obj in (("TELEGRAM", telegram), ("WATCH", watch)):
-        updates: dict[str, Any] = {}
-        for key in obj.__dataclass_fields__:
-            value = env.get(f"MEDBOT_{section_name}_{key.upper()}")
-            if value is None or key in {"operator_chats", "announce"}:
-                continue
-            default = getattr(obj, key)
-            if isinstance(default, bool):
-                updates[key] = value.lower() in {"1", "true", "yes", "on"}
-            elif isinstance(default, (int, float)):
-                try:
-                    updates[key] = type(default)(value)
-                except ValueError:
-                    raise ConfigError(f"MEDBOT_{section_name}_{key.upper()}: expected a number, got {value!r}") from None
-                if updates[key] < 0:
-                    raise ConfigError(f"MEDBOT_{section_name}_{key.upper()}: expected a non-negative number, got {value!r}")
-            else:
-                updates[key] = value or None
-        if section_name == "TELEGRAM":
-            telegram = replace(telegram, **updates)
+    return _apply_env_section(env, "TELEGRAM", telegram), _apply_env_section(env, "WATCH", watch)
+
+
+def _apply_env_section(env: dict[str, str], section_name: str, obj: Any) -> Any:
+    """``MEDBOT_<SECTION>_<KEY>`` overrides for the plain keys of one section."""
+    updates: dict[str, Any] = {}
+    for key in obj.__dataclass_fields__:
+        value = env.get(f"MEDBOT_{section_name}_{key.upper()}")
+        if value is None or key in {"operator_chats", "announce"}:
+            continue
+        default = getattr(obj, key)
+        if isinstance(default, bool):
+            updates[key] = value.lower() in {"1", "true", "yes", "on"}
+        elif isinstance(default, (int, float)):
+            try:
+                updates[key] = type(default)(value)
+            except ValueError:
+                raise ConfigError(f"MEDBOT_{section_name}_{key.upper()}: expected a number, got {value!r}") from None
+            if updates[key] < 0:
+                raise ConfigError(f"MEDBOT_{section_name}_{key.upper()}: expected a non-negative number, got {value!r}")
         else:
-            watch = replace(watch, **updates)
-    return telegram, watch
+            updates[key] = value or None
+    return replace(obj, **updates)

@@ -130,15 +130,15 @@ async def search(core: MedBot, args: str, ctx: Context) -> Reply:
     return await search_page(core, query, 1, ctx)
 
 
-async def search_page(core: MedBot, query: str, page: int, ctx: Context) -> Reply:
+async def search_page(core: MedBot, query: str, page: int, ctx: Context, *, per_page: int = PER_PAGE) -> Reply:
     notes: list[str] = []
     if len(query) > MAX_QUERY_CHARS:
         query = query[:MAX_QUERY_CHARS].rsplit(" ", 1)[0] or query[:MAX_QUERY_CHARS]
         notes.append(t(ctx.lang, "query_trimmed", n=MAX_QUERY_CHARS))
-    result = await core.run_index(lambda: core.index.search(query, page=page, per_page=PER_PAGE))
+    result = await core.run_index(lambda: core.index.search(query, page=page, per_page=per_page))
     if result.total and not result.hits and result.pages:
         last = result.pages
-        result = await core.run_index(lambda: core.index.search(query, page=last, per_page=PER_PAGE))
+        result = await core.run_index(lambda: core.index.search(query, page=last, per_page=per_page))
     shown = query if len(query) <= 60 else query[:59] + "…"
     buttons: list[Button] = []
     if result.suggestion:
@@ -150,7 +150,7 @@ async def search_page(core: MedBot, query: str, page: int, ctx: Context) -> Repl
             text=(t(ctx.lang, "no_results", query=shown), *notes, t(ctx.lang, "no_results_hint")),
             buttons=tuple(buttons),
             language=ctx.lang,
-            meta={"total": 0, "query": query},
+            meta={"total": 0, "query": query, "suggestion": result.suggestion},
         )
     if result.fuzzy:
         notes.insert(0, t(ctx.lang, "fuzzy_note"))
@@ -162,7 +162,8 @@ async def search_page(core: MedBot, query: str, page: int, ctx: Context) -> Repl
         entries=tuple(entry_view(hit) for hit in result.hits),
         buttons=tuple(buttons),
         language=ctx.lang,
-        meta={"total": result.total, "page": result.page, "pages": result.pages, "query": query, "first": first},
+        meta={"total": result.total, "page": result.page, "pages": result.pages, "query": query, "first": first,
+              "suggestion": result.suggestion},
     )
 
 
@@ -190,8 +191,8 @@ async def topic(core: MedBot, args: str, ctx: Context) -> Reply:
     return await topic_page(core, path, 1, ctx)
 
 
-async def topic_page(core: MedBot, path: tuple[str, ...], page: int, ctx: Context) -> Reply:
-    result = await core.run_index(lambda: core.index.topic_entries(path, page=page, per_page=PER_PAGE))
+async def topic_page(core: MedBot, path: tuple[str, ...], page: int, ctx: Context, *, per_page: int = PER_PAGE) -> Reply:
+    result = await core.run_index(lambda: core.index.topic_entries(path, page=page, per_page=per_page))
     label = " › ".join(path)
     if not result.hits:
         return Reply(text=(t(ctx.lang, "empty_topic", path=label),), language=ctx.lang)

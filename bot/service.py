@@ -28,7 +28,7 @@ __all__ = ["run_service", "serve"]
 
 log = logging.getLogger(__name__)
 
-NO_TOKEN = "medbot serve: no chat platform to run: set TELEGRAM_BOT_TOKEN and/or DISCORD_BOT_TOKEN"
+NO_TOKEN = "medbot serve: nothing to run: set TELEGRAM_BOT_TOKEN and/or DISCORD_BOT_TOKEN, or web.port (MEDBOT_WEB_PORT)"
 SHUTDOWN_GRACE = 10.0
 
 
@@ -39,7 +39,7 @@ def serve(config_path: str | None, data_dir: str | None) -> int:
     except ConfigError as exc:
         print(f"medbot: {exc}", file=sys.stderr)
         return 2
-    if not settings.telegram_token and not settings.discord_token:
+    if not settings.telegram_token and not settings.discord_token and not settings.web.port:
         print(NO_TOKEN, file=sys.stderr)
         return 2
     if not logging.getLogger().handlers:
@@ -87,6 +87,10 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
             client = build_client(core, settings)
             senders["discord"] = DiscordSender(client)
             tasks["discord"] = asyncio.create_task(run_client(core, settings, stop, client=client), name="discord")
+        if settings.web.port:
+            from adapters.web import run_web
+
+            tasks["web"] = asyncio.create_task(run_web(core, settings.web.host, settings.web.port, stop), name="web")
         tasks["watcher"] = asyncio.create_task(run_watcher(core, settings, senders, stop), name="watcher")
         log.info("medbot is serving (%s); stop with Ctrl-C or SIGTERM", ", ".join(["telegram"] * bool(telegram_app) + list(tasks)))
         exit_code = await _wait(stop, tasks)
