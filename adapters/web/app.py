@@ -71,6 +71,7 @@ class Page:
     lang: str
     explicit: bool
     path: str
+    raw_path: str
     params: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -88,13 +89,14 @@ class Page:
     def switch_url(self) -> str:
         query = {key: value for key, value in self.params.items() if key != "lang"}
         query["lang"] = "en" if self.lang == "zh" else "zh"
-        return self.path + "?" + urlencode(query)
+        return self.raw_path + "?" + urlencode(query)
 
 
 def _page(request: web.Request) -> Page:
     explicit = request.query.get("lang")
     lang = choose_language(explicit, request.headers.get("Accept-Language"))
-    return Page(lang, explicit == lang, request.path, {key: request.query[key] for key in request.query})
+    raw_path = request.rel_url.raw_path
+    return Page(lang, explicit == lang, request.path, raw_path, {key: request.query[key] for key in request.query})
 
 
 def _context(page: Page) -> Context:
