@@ -155,6 +155,8 @@ def test_an_entry_link_that_is_not_http_is_rendered_as_plain_text() -> None:
 def test_the_feed_parses_and_healthz_reports_readiness(client: httpx.Client) -> None:
     feed = feedparser.parse(client.get("/feed.atom").content)
     assert not feed.bozo and feed.feed.title == "medbot: new entries"
+    titles = [item.title for item in feed.entries]
+    assert "Plain good paper" in titles and any("<script>window.pwned=4</script>" in title for title in titles)
     health = client.get("/healthz")
     assert health.headers["content-type"].startswith("application/json")
     figures = json.loads(health.text)

@@ -52,12 +52,36 @@ def write_lab_config(root: Path) -> Path:
     return config
 
 
+def record_new_entries(config: Path) -> None:
+    """As if the watcher had just seen the tricks list and two seed papers appear upstream."""
+    import hashlib
+
+    from bot.config import load_settings
+    from bot.store import Store, utcnow
+    from bot.store_records import Version
+    from index.parser import parse_file
+
+    settings = load_settings(config)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with Store(settings.state_path) as store:
+        now = utcnow()
+        poll = store.begin_poll(now)
+        for source in settings.sources:
+            assert source.path is not None
+            text = source.path.read_text(encoding="utf-8")
+            entries = parse_file(source.path, source=source.name).entries
+            fresh = entries if source.name == "lab-tricks" else entries[-2:]
+            version = Version(text, hashlib.sha256(text.encode()).hexdigest(), entries)
+            store.accept_version(source.name, version, now=now, poll_id=poll, candidates=fresh)
+
+
 @contextmanager
 def running_site(config: Path) -> Iterator[LabSite]:
     """The site for ``config`` on a free loopback port; yields its root URL."""
     from adapters.web import start_site
     from bot.core import MedBot
 
+    record_new_entries(config)
     core = MedBot.load(config)
     loop = asyncio.new_event_loop()
     started = threading.Event()
