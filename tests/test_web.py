@@ -203,3 +203,26 @@ async def test_serve_with_a_web_port_and_no_chat_token_serves_the_page(bundled_d
     assert health.json()["index_ready"] is True
     stop.set()
     assert await asyncio.wait_for(service, 30) == 0
+
+
+@pytest.mark.slow
+def test_medbot_web_serves_until_sigterm(bundled_data_dir: Path) -> None:
+    import signal
+    import subprocess
+
+    from tests.conftest import medbot_command, medbot_env
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(medbot_command("--data-dir", str(bundled_data_dir), "web", "--port", str(port)),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=medbot_env())
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in line, process.stderr.read() if process.stderr else line
+        home = httpx.get(f"http://127.0.0.1:{port}/", headers={"Accept-Language": "zh-CN"}, timeout=10)
+        assert home.status_code == 200 and "收录的列表" in home.text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
