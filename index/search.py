@@ -34,7 +34,7 @@ from index.search_query import ParsedQuery, parse_query
 from index.search_rank import Correction, Vocabulary, correct_word
 from index.search_scorer import K1, B, VectorScorer
 from index.search_synonyms import SynonymMap, load_synonyms
-from index.search_topics import TopicNode, TopicTable
+from index.search_topics import TopicNode, TopicTable, source_section_counts
 
 __all__ = ["Hit", "SearchIndex", "SearchResult", "SourceSnapshot", "SyncReport", "TopicNode"]
 
@@ -396,14 +396,12 @@ class SearchIndex:
             if searcher is None:
                 return {}
             if self._source_topics is None:
+                names = list(self._meta.sources)
+                counts = source_section_counts(searcher, names)
                 trees: dict[str, tuple[TopicNode, ...]] = {}
                 for name, info in self._meta.sources.items():
-                    in_source = set(searcher.docs_for_query(wq.Term("source", name.lower())))
-
-                    def count(key: str, in_source: set[int] = in_source) -> int:
-                        return sum(1 for docnum in searcher.docs_for_query(wq.Term("paths", key)) if docnum in in_source)
-
-                    trees[name] = TopicTable([info.get("sections", [])], count).roots
+                    table = TopicTable([info.get("sections", [])], lambda key, own=counts[name]: own.get(key, 0), matching=False)
+                    trees[name] = table.roots
                 self._source_topics = trees
             return self._source_topics
 

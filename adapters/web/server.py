@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from adapters.web.app import build_app
+from adapters.web.core_api import list_topics
 
 if TYPE_CHECKING:
     from adapters.web.core_api import MedBot
@@ -22,6 +23,14 @@ __all__ = ["DEFAULT_PORT", "run_web", "start_site", "web_main"]
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8080
+
+_WARMING: set[asyncio.Task[object]] = set()
+
+
+def _warmed(task: asyncio.Task[object]) -> None:
+    _WARMING.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("counting the section trees failed", exc_info=task.exception())
 
 
 async def start_site(core: MedBot, host: str, port: int) -> tuple[web.AppRunner, int]:
@@ -33,6 +42,11 @@ async def start_site(core: MedBot, host: str, port: int) -> tuple[web.AppRunner,
     addresses = runner.addresses
     bound = int(addresses[0][1]) if addresses else port
     log.info("web page on http://%s:%d/", host, bound)
+    # The per-list section trees take seconds to count on a large haystack: do it now,
+    # on the index thread, rather than on the first visitor's /topics.
+    warm = asyncio.get_running_loop().create_task(list_topics(core), name="web-warm-topics")
+    _WARMING.add(warm)  # the loop keeps only a weak reference to a task
+    warm.add_done_callback(_warmed)
     return runner, bound
 
 
