@@ -400,7 +400,7 @@ class SearchIndex:
                 counts = source_section_counts(searcher, names)
                 trees: dict[str, tuple[TopicNode, ...]] = {}
                 for name, info in self._meta.sources.items():
-                    table = TopicTable([info.get("sections", [])], lambda key, own=counts[name]: own.get(key, 0), matching=False)
+                    table = TopicTable([info.get("sections", [])], counts[name].__getitem__, matching=False)
                     trees[name] = table.roots
                 self._source_topics = trees
             return self._source_topics

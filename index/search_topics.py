@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -190,8 +191,8 @@ def _score(wanted: str, wanted_terms: frozenset[str], candidate: _Candidate) -> 
     return 0.0
 
 
-def source_section_counts(searcher: Any, names: Sequence[str]) -> dict[str, dict[str, int]]:
-    """Entries per section key, per source: ``{source: {path_key: count}}``.
+def source_section_counts(searcher: Any, names: Sequence[str]) -> dict[str, Counter[str]]:
+    """Entries per section key, per source: ``{source: Counter({path_key: count})}``.
 
     One pass over the postings of the ``source`` and ``paths`` fields with numpy, so
     every list's tree costs about what the merged tree does (a query per section and
@@ -217,7 +218,7 @@ def source_section_counts(searcher: Any, names: Sequence[str]) -> dict[str, dict
     for doc in range(total):
         if owner[doc] != -1 and reader.is_deleted(doc):
             owner[doc] = -1
-    counts: dict[str, dict[str, int]] = {name: {} for name in names}
+    counts: dict[str, Counter[str]] = {name: Counter() for name in names}
     for leaf, offset in reader.leaf_readers():
         for term, _ in leaf.iter_field("paths"):
             ids = np.fromiter(leaf.postings("paths", term).all_ids(), dtype=np.int64) + offset
@@ -227,7 +228,6 @@ def source_section_counts(searcher: Any, names: Sequence[str]) -> dict[str, dict
             for doc in ids[sources == -2]:
                 for number in several.get(int(doc), ()):
                     tally[number] += 1
-            for number in np.flatnonzero(tally):
-                per_source = counts[names[number]]
-                per_source[key] = per_source.get(key, 0) + int(tally[number])
+            for number in np.flatnonzero(tally).tolist():
+                counts[names[number]][key] += int(tally[number])
     return counts

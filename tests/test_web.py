@@ -226,3 +226,13 @@ def test_medbot_web_serves_until_sigterm(bundled_data_dir: Path) -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
+
+
+def test_topics_shows_each_lists_own_tree_with_its_own_counts(client: httpx.Client) -> None:
+    page = client.get("/topics").text
+    sections = page.split('<section class="topic-list"')[1:]
+    by_list = {chunk.split("</h2>", 1)[0].rsplit(">", 1)[1]: chunk for chunk in sections}
+    assert list(by_list) == ["awesome-medical-research", "awesome-medical-machine-learning", "lab-tricks"]
+    assert "2.3 单细胞 Single-Cell</a> <span class=\"count\">30</span>" in by_list["awesome-medical-machine-learning"]
+    assert "单细胞" not in by_list["awesome-medical-research"]
+    assert 'Sneaky</a> <span class="count">2</span>' in by_list["lab-tricks"]
