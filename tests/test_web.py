@@ -215,17 +215,18 @@ def test_medbot_web_serves_until_sigterm(bundled_data_dir: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen(medbot_command("--data-dir", str(bundled_data_dir), "web", "--port", str(port)),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=medbot_env())
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert f"http://127.0.0.1:{port}/" in line, process.stderr.read() if process.stderr else line
-        home = httpx.get(f"http://127.0.0.1:{port}/", headers={"Accept-Language": "zh-CN"}, timeout=10)
-        assert home.status_code == 200 and "收录的列表" in home.text
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(30) == 0
+    command = medbot_command("--data-dir", str(bundled_data_dir), "web", "--port", str(port))
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=medbot_env()) as process:
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            assert f"http://127.0.0.1:{port}/" in line, line
+            home = httpx.get(f"http://127.0.0.1:{port}/", headers={"Accept-Language": "zh-CN"}, timeout=10)
+            assert home.status_code == 200 and "收录的列表" in home.text
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, errors = process.communicate(timeout=30)
+        assert process.returncode == 0, errors
 
 
 def test_topics_shows_each_lists_own_tree_with_its_own_counts(client: httpx.Client) -> None:
