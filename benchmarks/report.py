@@ -20,6 +20,7 @@ TARGETS: tuple[tuple[str, str, float, str], ...] = (
     ("one changed list re-indexed", "incremental_s", 1.0, "s"),
     ("cold start to first answer", "cold_start.first_answer_s", 1.0, "s"),
     ("peak RSS (build and query)", "peak_rss_mb", 250.0, "MB"),
+    ("web /search p50 server time", "web.server.p50_ms", 20.0, "ms"),
 )
 
 BASELINES = ("sqlite-fts5", "whoosh-defaults")
@@ -98,7 +99,8 @@ def format_table(figures: dict[str, Any]) -> str:
         out.append(f"{row['target']:34} {_fmt(row['value'], 3):>10} {_fmt(row['limit'], 0):>8}  {_fmt(row['met'])}  ({row['unit']})")
     out += ["", f"{'engine':18} {'build s':>8} {'index MB':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'hit@5':>6} {'RSS MB':>7}"]
     engines = [("medbot", figures), ("medbot handle", {"search": figures.get("handle", {})}),
-               ("medbot 1st pass", {"search": figures.get("search_first_pass", {})})]
+               ("medbot 1st pass", {"search": figures.get("search_first_pass", {})}),
+               ("web /search", {"search": lookup(figures, "web.server") or {}})]
     engines += [(name, figures.get("baselines", {}).get(name) or {}) for name in BASELINES]
     for name, data in engines:
         out.append(

@@ -113,7 +113,7 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
         samples["medbot (search)"] = served.pop("search_samples_ms")
         samples["medbot (core.handle)"] = served.pop("handle_samples_ms")
         samples["medbot (first pass, fresh process)"] = served.pop("search_first_pass_samples_ms")
-        for key in ("search", "search_first_pass", "handle", "relevance", "slowest_queries"):
+        for key in ("search", "search_first_pass", "handle", "relevance", "slowest_queries", "web"):
             figures[key] = served.get(key)
         figures["index_open_s"] = served.get("open_s")
         figures["index_warm_s"] = served.get("warm_s")
@@ -150,6 +150,8 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
         "peak RSS is per child process: the build (full build plus the incremental syncs) and the query "
         "phase (index open, the query set through search and core.handle) are measured separately; "
         "peak_rss_build_child_mb is the build's largest child process (parse forks or Whoosh's writer)",
+        "web is /search of `medbot web` on a loopback port, 10 results a page, after the core.handle passes: "
+        "server = the app's Server-Timing (handler to rendered page), round_trip adds loopback HTTP",
         "search is the steady state (after a first pass over the query set in a fresh process); "
         "search_first_pass is that first pass, with nothing cached yet",
     ]

@@ -126,6 +126,12 @@ def medbot_query(args: dict[str, Any]) -> dict[str, Any]:
             return [tuple(filter(None, [h.entry.url, *(link.url for link in h.entry.links)])) for h in hits]
 
         figures["relevance"] = hit_at_5(judged, urls)
+    try:
+        from benchmarks.webbench import web_search
+
+        figures["web"] = web_search(core, queries, passes, warmup)
+    except ImportError:  # medbot installed without the [web] extra
+        figures["web"] = None
     figures["peak_rss_query_mb"] = peak_rss_mb()
     core.close()
     return figures

@@ -34,7 +34,7 @@ from index.search_query import ParsedQuery, parse_query
 from index.search_rank import Correction, Vocabulary, correct_word
 from index.search_scorer import K1, B, VectorScorer
 from index.search_synonyms import SynonymMap, load_synonyms
-from index.search_topics import TopicNode, TopicTable
+from index.search_topics import TopicNode, TopicTable, source_section_counts
 
 __all__ = ["Hit", "SearchIndex", "SearchResult", "SourceSnapshot", "SyncReport", "TopicNode"]
 
@@ -96,6 +96,7 @@ class SearchIndex:
         self._generation: str | None = None
         self._meta = store.Meta()
         self._topics: TopicTable | None = None
+        self._source_topics: dict[str, tuple[TopicNode, ...]] | None = None
         self._scorer: VectorScorer | None = None
         self._vocabulary: tuple[Searcher, Vocabulary] | None = None
         self._checked_at = time.monotonic()
@@ -142,6 +143,7 @@ class SearchIndex:
         self._generation = None
         self._meta = store.Meta()
         self._topics = None
+        self._source_topics = None
         self._scorer = None
 
     def close(self) -> None:
@@ -222,6 +224,7 @@ class SearchIndex:
         self._searcher = self._ix.searcher(weighting=_weighting())
         searcher.close()
         self._topics = None
+        self._source_topics = None
         self._scorer = None
 
     def _doc_count(self) -> int:
@@ -383,6 +386,24 @@ class SearchIndex:
         with self._lock:
             self._check_fresh()
             return self._table().roots if self._searcher is not None else ()
+
+    def source_topics(self) -> dict[str, tuple[TopicNode, ...]]:
+        """Each list's own section tree, counting that list's entries only (the web page
+        shows lists side by side; ``topics`` merges them). Built once per searcher."""
+        with self._lock:
+            self._check_fresh()
+            searcher = self._searcher
+            if searcher is None:
+                return {}
+            if self._source_topics is None:
+                names = list(self._meta.sources)
+                counts = source_section_counts(searcher, names)
+                trees: dict[str, tuple[TopicNode, ...]] = {}
+                for name, info in self._meta.sources.items():
+                    table = TopicTable([info.get("sections", [])], counts[name].__getitem__, matching=False)
+                    trees[name] = table.roots
+                self._source_topics = trees
+            return self._source_topics
 
     def match_topic(self, name: str) -> tuple[str, ...] | None:
         """The best section for a name: English or Chinese, numbering ignored, typos forgiven."""

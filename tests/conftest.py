@@ -58,3 +58,14 @@ def bundled_core(bundled_data_dir: Path) -> Iterator[object]:
     core = MedBot.load(data_dir=bundled_data_dir)
     yield core
     core.close()
+
+
+@pytest.fixture(scope="session")
+def lab_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The web page over the seed lists and a booby-trapped list, served once per session."""
+    pytest.importorskip("aiohttp")
+    pytest.importorskip("jinja2")
+    from tests.web_site import running_site, write_lab_config
+
+    with running_site(write_lab_config(tmp_path_factory.mktemp("lab-site"))) as site:
+        yield site

@@ -71,7 +71,10 @@ def test_a_maintainer_runs_the_quick_bench_on_a_tiny_corpus_and_gets_every_figur
         "one changed list re-indexed",
         "cold start to first answer",
         "peak RSS (build and query)",
+        "web /search p50 server time",
     ]
+    assert figures["web"]["server"]["n"] == figures["queries"]
+    assert 0 < figures["web"]["server"]["p50_ms"] <= figures["web"]["round_trip"]["p50_ms"]
     assert all(row["value"] is not None for row in figures["targets"])
     assert (tmp_path / "data" / "bench" / "last.json").is_file()
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import feedparser
 
 from bot.core.config import Settings
+from bot.core.feed import feed_main, write_feed
 from bot.store.sqlite import Store, Version
-from bot.watch.feed import feed_main, write_feed
 from index.model import Entry, Link, entry_id, identity_key
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -25,7 +25,7 @@ from bot.core.context import ChatKind, Context
 from bot.core.i18n import t
 from bot.core.registry import ArgKind, ArgSpec, CommandSpec
 from bot.core.replies import Reply
-from bot.core.sending import PermanentFailure, RateLimit, RetryLater
+from bot.core.sending import PermanentFailure, RateLimit, Refused, RetryLater
 from bot.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -337,7 +337,7 @@ class DiscordSender:
             if exc.status == 429 or exc.status >= 500:
                 retry_after = float(getattr(exc.response, "headers", {}).get("Retry-After", 5) or 5)
                 raise RetryLater(retry_after, f"Discord HTTP {exc.status}") from exc
-            raise PermanentFailure(f"Discord rejected the message: {exc.status} {exc.text}") from exc
+            raise Refused(f"Discord rejected the message: {exc.status} {exc.text}") from exc
         if view is not None:
             view.attach(sent.id, sent.edit)
 

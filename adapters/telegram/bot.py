@@ -49,7 +49,7 @@ from bot.core.context import ChatKind, Context
 from bot.core.i18n import t
 from bot.core.registry import parse_command
 from bot.core.replies import Reply
-from bot.core.sending import PermanentFailure, RateLimit, RetryLater
+from bot.core.sending import PermanentFailure, RateLimit, Refused, RetryLater
 
 if TYPE_CHECKING:
     from telegram import Bot
@@ -125,9 +125,9 @@ class TelegramSender:
         except (Forbidden, ChatMigrated) as exc:
             raise PermanentFailure(f"telegram chat {chat_id}: {exc.message}") from exc
         except BadRequest as exc:
-            if "not found" in exc.message.lower() or "kicked" in exc.message.lower():
+            if "chat not found" in exc.message.lower() or "kicked" in exc.message.lower():
                 raise PermanentFailure(f"telegram chat {chat_id}: {exc.message}") from exc
-            raise
+            raise Refused(f"telegram refused the message: {exc.message}") from exc
         except NetworkError as exc:
             raise RetryLater(30, f"network: {exc.message}") from exc
         except TelegramError as exc:

@@ -27,7 +27,8 @@ class Connection(Protocol):
     """A started platform: its send path, and a way to wait for it and to stop it."""
 
     @property
-    def sender(self) -> Sender: ...
+    def sender(self) -> Sender | None:
+        """Its send path for announcements; None for a platform that only answers (the web page)."""
 
     async def wait_closed(self) -> None:
         """Return (or raise) when the platform stops on its own; normally it never does."""
@@ -49,10 +50,12 @@ class Platform:
     """Whether it answers users (``medbot serve`` runs it); False: it only delivers."""
     secrets: Callable[[Settings], list[str]] = field(default=lambda settings: [])
     """Every secret derived from the settings (token, webhook secret), for log redaction."""
+    enabled: Callable[[Settings], bool] = field(default=lambda settings: True)
+    """Whether the settings ask for it at all (the web page runs only with a port)."""
 
     def token(self, settings: Settings) -> str | None:
         return settings.secret(self.token_env) if self.token_env else None
 
     def available(self, settings: Settings) -> bool:
-        """Configured to run here: it needs no token, or its token is set."""
-        return self.token_env is None or self.token(settings) is not None
+        """Configured to run here: asked for, and it needs no token or its token is set."""
+        return self.enabled(settings) and (self.token_env is None or self.token(settings) is not None)

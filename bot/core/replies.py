@@ -94,6 +94,8 @@ class Reply:
     language: str = "en"
     page: Page | None = None
     kind: ReplyKind = ReplyKind.ANSWER
+    suggestion: str | None = None
+    """A search's "did you mean": chats show it as text and a button, a web page as a link."""
 
     @property
     def numbered(self) -> bool:

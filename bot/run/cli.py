@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import __version__
 from bot.run.cli_browse import cmd_new, cmd_random, cmd_search, cmd_similar, cmd_topic, cmd_topics
-from bot.run.cli_ops import cmd_bench, cmd_chat, cmd_diff, cmd_feed, cmd_index, cmd_parse, cmd_serve, cmd_sources, cmd_watch
+from bot.run.cli_ops import cmd_bench, cmd_chat, cmd_diff, cmd_feed, cmd_index, cmd_parse, cmd_serve, cmd_sources, cmd_watch, cmd_web
 from bot.run.cli_support import UsageError
 from bot.run.terminal import DisplayableStream
 
@@ -47,7 +47,7 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        long_running = getattr(args, "command", None) in {"serve", "watch"}
+        long_running = getattr(args, "command", None) in {"serve", "watch", "web"}
         _configure_logging(max(args.verbose, 1) if long_running else args.verbose)
         if not getattr(args, "handler", None):
             parser.print_help()
@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     feed.add_argument("--output", metavar="FILE", help="file to write (default: stdout)")
     add("serve", cmd_serve, "run Telegram and/or Discord (whichever tokens are set) plus the watcher", json_flag=False)
     add("chat", cmd_chat, "console chat: type /search ... lines, read replies", json_flag=False)
+    web = add("web", cmd_web, "serve the web page: search, topics, entries, new entries, feed", json_flag=False)
+    web.add_argument("--host", help="address to listen on (default: web.host, 127.0.0.1)")
+    web.add_argument("--port", type=_positive, help="port to listen on (default: web.port, else 8080)")
     bench = add("bench", cmd_bench, "measure speed and memory")
     bench.add_argument("--corpus", metavar="DIR", help="extra lists to load (default: ../shared/corpus/lists if present)")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")

@@ -7,7 +7,7 @@ import sys
 
 from bot.run.cli_support import UsageError, iso, load_core, names, print_json, read_document, settings
 
-__all__ = ["cmd_bench", "cmd_chat", "cmd_diff", "cmd_feed", "cmd_index", "cmd_parse", "cmd_serve", "cmd_sources", "cmd_watch"]
+__all__ = ["cmd_bench", "cmd_chat", "cmd_diff", "cmd_feed", "cmd_index", "cmd_parse", "cmd_serve", "cmd_sources", "cmd_watch", "cmd_web"]
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
@@ -86,7 +86,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def cmd_feed(args: argparse.Namespace) -> int:
-    from bot.watch.feed import feed_main
+    from bot.core.feed import feed_main
 
     try:
         return int(feed_main(settings(args), args.output) or 0)
@@ -113,3 +113,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
     except ImportError:
         raise UsageError("medbot: benchmarks are not available in this build") from None
     return int(bench_main(args) or 0)
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from adapters.web.server import DEFAULT_PORT, web_main
+    from adapters.web.settings import WebSettings
+
+    core = load_core(args)
+    options = core.settings.platform("web", WebSettings)
+    port = args.port or options.port or DEFAULT_PORT
+    if port > 65535:
+        raise UsageError(f"medbot web: --port: expected a port number from 1 to 65535, got {port}")
+    return web_main(core, args.host or options.host, port)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
 
-from adapters import console, discord, telegram
+from adapters import console, discord, telegram, web
 from bot.core.config import load_settings
 from bot.core.platform import Connection, Platform
 from bot.core.redact import SecretRedactor, install_redactor
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 PLATFORMS: tuple[Platform, ...] = (
     telegram.PLATFORM,
     discord.PLATFORM,
+    web.PLATFORM,
     console.PLATFORM,
 )
 
@@ -73,4 +74,5 @@ async def _close(name: str, connection: Connection) -> None:
 
 
 def senders_of(connections: Mapping[str, Connection]) -> dict[str, Sender]:
-    return {name: connection.sender for name, connection in connections.items()}
+    """The send paths for announcements (a platform that only answers has none)."""
+    return {name: sender for name, connection in connections.items() if (sender := connection.sender) is not None}

@@ -33,7 +33,7 @@ SHUTDOWN_GRACE = 10.0
 
 def no_platform_message() -> str:
     variables = " and/or ".join(p.token_env for p in PLATFORMS if p.chat and p.token_env)
-    return f"medbot serve: no chat platform to run: set {variables}"
+    return f"medbot serve: nothing to run: set {variables}, or web.port (MEDBOT_WEB_PORT)"
 
 
 def serve(config_path: str | None, data_dir: str | None) -> int:

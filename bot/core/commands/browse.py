@@ -56,8 +56,8 @@ async def topic(core: MedBot, args: str, ctx: Context) -> Reply:
     return await topic_page(core, path, 1, ctx)
 
 
-async def topic_page(core: MedBot, path: tuple[str, ...], page: int, ctx: Context) -> Reply:
-    result = await core.run_index(lambda: core.index.topic_entries(path, page=page, per_page=PER_PAGE))
+async def topic_page(core: MedBot, path: tuple[str, ...], page: int, ctx: Context, *, per_page: int = PER_PAGE) -> Reply:
+    result = await core.run_index(lambda: core.index.topic_entries(path, page=page, per_page=per_page))
     label = " › ".join(path)
     if not result.hits:
         return Reply(text=(t(ctx.lang, "empty_topic", path=label),), language=ctx.lang)

@@ -35,16 +35,16 @@ async def search(core: MedBot, args: str, ctx: Context) -> Reply:
     return await search_page(core, query, 1, ctx)
 
 
-async def search_page(core: MedBot, query: str, page: int, ctx: Context) -> Reply:
+async def search_page(core: MedBot, query: str, page: int, ctx: Context, *, per_page: int = PER_PAGE) -> Reply:
     """Page ``page`` of the results for ``query`` (the last page when asked past it)."""
     notes: list[str] = []
     if len(query) > MAX_QUERY_CHARS:
         query = query[:MAX_QUERY_CHARS].rsplit(" ", 1)[0] or query[:MAX_QUERY_CHARS]
         notes.append(t(ctx.lang, "query_trimmed", n=MAX_QUERY_CHARS))
-    result = await core.run_index(lambda: core.index.search(query, page=page, per_page=PER_PAGE))
+    result = await core.run_index(lambda: core.index.search(query, page=page, per_page=per_page))
     if result.total and not result.hits and result.pages:
         last = result.pages
-        result = await core.run_index(lambda: core.index.search(query, page=last, per_page=PER_PAGE))
+        result = await core.run_index(lambda: core.index.search(query, page=last, per_page=per_page))
     shown = query if len(query) <= 60 else query[:59] + "…"
     buttons: list[Button] = []
     if result.suggestion:
@@ -56,6 +56,7 @@ async def search_page(core: MedBot, query: str, page: int, ctx: Context) -> Repl
             text=(t(ctx.lang, "no_results", query=shown), *notes, t(ctx.lang, "no_results_hint")),
             buttons=tuple(buttons),
             language=ctx.lang,
+            suggestion=result.suggestion,
         )
     if result.fuzzy:
         notes.insert(0, t(ctx.lang, "fuzzy_note"))
@@ -68,4 +69,5 @@ async def search_page(core: MedBot, query: str, page: int, ctx: Context) -> Repl
         buttons=page_buttons(core, "search", query, where, ctx.lang) + tuple(buttons),
         language=ctx.lang,
         page=where,
+        suggestion=result.suggestion,
     )
