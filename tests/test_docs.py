@@ -1,6 +1,6 @@
 """Docs as tests: every command users can type is documented in README.md with help text."""
 
-from bot.core.commands import lookup as handlers, subscriptions  # noqa: F401  (register the commands)
+from bot.core.commands import lookup as handlers, papers, subscriptions  # noqa: F401  (register the commands)
 from bot.core.registry import REGISTRY
 from tests.conftest import REPO_ROOT
 

@@ -7,6 +7,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.store.records import MIGRATIONS
 from bot.store.sqlite import Store, Version
 from bot.core.commands.subscriptions import filter_matches
 from index.model import Entry, Link, entry_id, identity_key
@@ -33,7 +34,7 @@ def test_a_fresh_file_is_migrated_to_the_latest_schema_and_reopens(tmp_path: Pat
     path = tmp_path / "state.sqlite3"
     Store(path).close()
     with Store(path) as store:
-        assert store.schema_version == 1
+        assert store.schema_version == len(MIGRATIONS)
         assert store.source_states() == {}
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.core.commands import lookup as handlers, subscriptions  # noqa: F401  (register the commands)
+from bot.core.commands import lookup as handlers, papers, subscriptions  # noqa: F401  (register the commands)
 from bot.core.registry import REGISTRY, CommandSpec, clean_text, parse_command
 from bot.core.config import Settings, load_settings
 from bot.core.commands.lookup import topic_value

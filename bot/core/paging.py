@@ -21,14 +21,14 @@ MAX_PAYLOAD_BYTES = 64
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """What a button asks for: ``kind`` search|topic|random, the argument and a page."""
+    """What a button asks for: ``kind`` search|topic|random|paper, the argument and a page."""
 
     kind: str
     argument: str
     page: int = 1
 
 
-_KINDS = {"search": "s", "topic": "t", "random": "r"}
+_KINDS = {"search": "s", "topic": "t", "random": "r", "paper": "p"}
 _KINDS_BACK = {code: kind for kind, code in _KINDS.items()}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Button", "EntryView", "Reply", "UserError"]
+__all__ = ["Attachment", "Button", "EntryView", "Reply", "UserError"]
 
 
 class UserError(Exception):
@@ -47,6 +47,16 @@ class Button:
 
     label: str
     payload: str
+    row: int = 0  # adapters that lay buttons out in rows keep paging (0) apart from per-entry ones (1)
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a reply (an export): Telegram sends a document, Discord an attachment."""
+
+    filename: str
+    data: bytes = field(repr=False)
+    mime: str = "application/octet-stream"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +78,7 @@ class Reply:
     silent: bool = False
     is_error: bool = False
     language: str = "en"
+    files: tuple[Attachment, ...] = ()
     meta: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
     def plain_text(self) -> str:
@@ -94,4 +105,5 @@ class Reply:
             parts.append(self.footer)
         if self.buttons:
             parts.append("  ".join(f"[{button.label}]" for button in self.buttons))
+        parts.extend(f"(file: {attachment.filename}, {len(attachment.data)} bytes)" for attachment in self.files)
         return "\n\n".join(parts)

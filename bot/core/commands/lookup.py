@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.core.registry import REGISTRY, ArgSpec, command
+from bot.core.details import detail_buttons
 from bot.core.i18n import t
 from bot.core.paging import Action, encode, path_hash
 from bot.core.replies import Button, EntryView, Reply, UserError
@@ -156,10 +157,12 @@ async def search_page(core: MedBot, query: str, page: int, ctx: Context) -> Repl
         notes.insert(0, t(ctx.lang, "fuzzy_note"))
     first, last = _window(result)
     buttons = list(_page_buttons("search", query, result.page, result.pages, core, ctx.lang)) + buttons
+    views = tuple(entry_view(hit) for hit in result.hits)
+    buttons.extend(detail_buttons(views, first, core.tokens, ctx.lang))
     return Reply(
         title=t(ctx.lang, "results_title", query=shown, first=first, last=last, total=result.total),
         text=tuple(notes),
-        entries=tuple(entry_view(hit) for hit in result.hits),
+        entries=views,
         buttons=tuple(buttons),
         language=ctx.lang,
         meta={"total": result.total, "page": result.page, "pages": result.pages, "query": query, "first": first},
@@ -196,10 +199,12 @@ async def topic_page(core: MedBot, path: tuple[str, ...], page: int, ctx: Contex
     if not result.hits:
         return Reply(text=(t(ctx.lang, "empty_topic", path=label),), language=ctx.lang)
     first, last = _window(result)
+    views = tuple(entry_view(hit) for hit in result.hits)
     return Reply(
         title=t(ctx.lang, "topic_title", path=label, first=first, last=last, total=result.total),
-        entries=tuple(entry_view(hit) for hit in result.hits),
-        buttons=_page_buttons("topic", path_hash(path), result.page, result.pages, core, ctx.lang),
+        entries=views,
+        buttons=_page_buttons("topic", path_hash(path), result.page, result.pages, core, ctx.lang)
+        + detail_buttons(views, first, core.tokens, ctx.lang),
         language=ctx.lang,
         meta={"total": result.total, "page": result.page, "pages": result.pages, "topic": list(path), "first": first},
     )
@@ -377,6 +382,10 @@ async def perform(core: MedBot, action: Action, ctx: Context) -> Reply:
         return await search_page(core, action.argument, action.page, ctx)
     if action.kind == "random":
         return await random_reply(core, action.argument, ctx)
+    if action.kind == "paper":
+        from bot.core.commands.papers import paper_card  # (papers imports this module)
+
+        return await paper_card(core, action.argument, ctx)
     if action.kind == "topic":
         nodes = await core.run_index(core.index.topics)
         for node in flatten_topics(nodes):
