@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from bot.core.config_papers import EnrichSettings, LinkcheckSettings, parse_enrich, parse_linkcheck
+
 __all__ = [
     "ConfigError",
     "DATA_DIR",
@@ -93,6 +95,8 @@ class Settings:
     watch: WatchSettings = field(default_factory=WatchSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
+    enrich: EnrichSettings = field(default_factory=EnrichSettings)
+    linkcheck: LinkcheckSettings = field(default_factory=LinkcheckSettings)
     telegram_token: str | None = field(default=None, repr=False)
     discord_token: str | None = field(default=None, repr=False)
 
@@ -138,8 +142,13 @@ def load_settings(
 
     sections = {"watch": WatchSettings, "telegram": TelegramSettings, "discord": DiscordSettings}
     for key in raw:
-        if key not in {"sources", "data_dir", "synonyms", *sections}:
-            raise ConfigError(f"{label}: unknown key '{key}' (expected one of: sources, data_dir, synonyms, watch, telegram, discord)")
+        if key not in {"sources", "data_dir", "synonyms", "enrich", "linkcheck", *sections}:
+            raise ConfigError(f"{label}: unknown key '{key}' (expected one of: sources, data_dir, synonyms, watch, telegram,"
+                              " discord, enrich, linkcheck)")
+    try:
+        enrich, linkcheck = parse_enrich(raw.get("enrich"), label), parse_linkcheck(raw.get("linkcheck"), label)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
     watch = _parse_watch(_section(raw, "watch", label), label)
     telegram = _parse_plain(TelegramSettings, _section(raw, "telegram", label), label, "telegram")
@@ -178,6 +187,8 @@ def load_settings(
         watch=watch,
         telegram=telegram,
         discord=discord,
+        enrich=enrich,
+        linkcheck=linkcheck,
         telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
         discord_token=env.get("DISCORD_BOT_TOKEN") or None,
     )
