@@ -1,0 +1,90 @@
+"""A lab member exports a topic on Telegram and on Discord and gets a file that cites every entry.
+
+The real python-telegram-bot and discord.py talk to the loopback fakes, which accept the
+multipart upload and keep its bytes; bibtexparser reads them back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import bibtexparser
+import pytest
+
+from adapters.discord_bot import build_client, run_client
+from adapters.telegram_bot import build_application, start_application, stop_application
+from bot.core.bot import MedBot
+from bot.core.config import load_settings
+from tests.fakes import FakeTelegramAPI
+from tests.fakes.discord_api import FakeDiscord
+
+TOPIC_EXPORT = "/export topic:单细胞 bibtex"
+
+
+def _records(data: bytes) -> list[Any]:
+    library = bibtexparser.parse_string(data.decode("utf-8"))
+    assert not library.failed_blocks
+    return list(library.entries)
+
+
+async def _expected_count(core: MedBot) -> int:
+    reply = await core.handle(TOPIC_EXPORT, _console())
+    assert reply is not None
+    count = reply.meta["export"]
+    assert isinstance(count, int) and count > 5
+    return count
+
+
+def _console() -> Any:
+    from bot.app import Context
+
+    return Context(platform="console", chat_id="x")
+
+
+async def test_export_on_telegram_arrives_as_a_document(bundled_core: MedBot, tmp_path: Path) -> None:
+    expected = await _expected_count(bundled_core)
+    async with FakeTelegramAPI() as api:
+        settings = load_settings(None, tmp_path, environ={"TELEGRAM_BOT_TOKEN": api.token, "MEDBOT_TELEGRAM_BASE_URL": api.root_url})
+        application = build_application(bundled_core, settings)
+        await start_application(application, settings, poll_timeout=1)
+        try:
+            user = FakeTelegramAPI.user(1001, "Ada")
+            api.send_text(TOPIC_EXPORT, user=user)
+            [upload] = await api.wait_for("sendDocument")
+            [note] = await api.wait_for("sendMessage")
+        finally:
+            await stop_application(application)
+    assert "entries" in note.params["text"]
+    [document] = api.documents
+    assert document["chat_id"] == str(user["id"]) and document["filename"] == "medbot-topic.bib"
+    records = _records(document["data"])
+    assert len(records) == expected == len({record.key for record in records})
+    assert upload.result["document"]["file_name"] == "medbot-topic.bib"
+
+
+async def test_export_on_discord_arrives_as_an_attachment(bundled_core: MedBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = await _expected_count(bundled_core)
+    fake = await FakeDiscord().start()
+    fake.patch(monkeypatch)
+    environ = {"DISCORD_BOT_TOKEN": "MTIz.fake-bot-token.SECRETSECRET", "MEDBOT_DISCORD_GUILD_IDS": str(fake.guild_id)}
+    settings = load_settings(data_dir=tmp_path, environ=environ)
+    client = build_client(bundled_core, settings, guild_ready_timeout=0.05)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_client(bundled_core, settings, stop, client=client))
+    try:
+        await asyncio.wait_for(fake.identified.wait(), 15)
+        await fake.wait_for(lambda r: r.method == "PUT" and r.path.endswith("/commands"))
+        interaction = await fake.slash("export", guild_command=True, what="topic:单细胞 bibtex")
+        posted = await fake.wait_for(fake.callbacks_for(interaction))
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+        await fake.close()
+    assert posted.json["type"] == 4
+    [upload] = fake.uploads
+    assert upload["filename"] == "medbot-topic.bib"
+    assert len(_records(upload["data"])) == expected
+    message = fake.messages[fake.originals[interaction["token"]]]
+    assert message["attachments"][0]["filename"] == "medbot-topic.bib"
