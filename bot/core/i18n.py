@@ -67,6 +67,7 @@ _STRINGS: dict[str, dict[str, str]] = {
     "source_line": {"en": "{name}: {count} entries", "zh": "{name}：{count} 条"},
     "source_polled": {"en": "last poll {when}", "zh": "上次轮询 {when}"},
     "source_changed": {"en": "last change {when}", "zh": "上次更新 {when}"},
+    "source_dead": {"en": "{n} dead links", "zh": "{n} 个失效链接"},
     "source_failures": {"en": "{n} failed polls in a row", "zh": "连续 {n} 次轮询失败"},
     "source_never": {"en": "not polled yet", "zh": "尚未轮询"},
     "admin_only": {

@@ -350,6 +350,9 @@ async def sources(core: MedBot, args: str, ctx: Context) -> Reply:
     """List the awesome lists medbot serves, with entry counts and watch status."""
     counts = await core.run_index(core.index.source_counts)
     states = await asyncio.to_thread(core.store.source_states) if core.store is not None else {}
+    from bot.watch.linkcheck import dead_counts  # (the link checker's tables; lazy: /sources only)
+
+    dead = await asyncio.to_thread(dead_counts, core.settings, core.store)
     lines = []
     for source in core.settings.sources:
         line = t(ctx.lang, "source_line", name=source.name, count=counts.get(source.name, 0))
@@ -363,6 +366,8 @@ async def sources(core: MedBot, args: str, ctx: Context) -> Reply:
                 details.append(t(ctx.lang, "source_changed", when=_when(state.last_change)))
             if state.failures:
                 details.append(t(ctx.lang, "source_failures", n=state.failures))
+        if dead.get(source.name):
+            details.append(t(ctx.lang, "source_dead", n=dead[source.name]))
         if details:
             line += " — " + ", ".join(details)
         lines.append("• " + line)
