@@ -114,6 +114,9 @@ def _build_parser() -> argparse.ArgumentParser:
     feed.add_argument("--output", metavar="FILE", help="file to write (default: stdout)")
     add("serve", _cmd_serve, "run Telegram and/or Discord (whichever tokens are set) plus the watcher", json_flag=False)
     add("chat", _cmd_chat, "console chat: type /search ... lines, read replies", json_flag=False)
+    from bot.run.cli_papers import Deps, add_paper_commands  # show, export, enrich, linkcheck
+
+    add_paper_commands(add, Deps(_positive, _load_core, _settings, UsageError))
     bench = add("bench", _cmd_bench, "measure speed and memory")
     bench.add_argument("--corpus", metavar="DIR", help="extra lists to load (default: ../shared/corpus/lists if present)")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")
