@@ -256,3 +256,29 @@ def test_enrich_false_turns_it_off(tmp_path: Path) -> None:
     (tmp_path / "medbot.yaml").write_text("enrich: false\nlinkcheck: {per_host_per_minute: 2}\n", encoding="utf-8")
     settings = load_settings(tmp_path / "medbot.yaml", tmp_path / "data")
     assert settings.enrich.enabled is False and settings.linkcheck.per_host_per_minute == 2
+
+
+def test_an_announcement_names_the_authors_the_first_sentence_and_who_added_it(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bot.store.metadata import MetadataStore, PaperMeta, Provenance
+    from bot.store.sqlite import LoggedEntry, Store
+    from bot.watch.announce import announcement
+    from bot.watch.announce_notes import announcement_notes
+    from index.model import Entry, entry_id, identity_key
+
+    now = datetime.now(UTC)
+    url = "https://arxiv.org/abs/1710.01766"
+    entry = Entry(id=entry_id(identity_key(url, "DeepLesion")), title="DeepLesion", url=url, source="lab")
+    with Store(tmp_path / "state.sqlite3") as store:
+        tables = MetadataStore(store)
+        tables.save_meta(PaperMeta("arxiv:1710.01766", "arxiv", authors=("Ke Yan", "Xiaosong Wang"),
+                                   abstract="Large annotated datasets matter. A second sentence."), now)
+        tables.save_provenance(Provenance(entry.key, "lab", sha="abc1234", pr_repo="lab/reading", pr_number=12, pr_author="ada"), now)
+        logged = LoggedEntry(entry, ("lab",), now)
+        text = announcement(logged, announcement_notes(store, [logged])[entry.key]).plain_text()
+        bare = LoggedEntry(Entry(id="x", title="Unknown", url="https://example.org/x", source="lab"), ("lab",), now)
+        assert announcement_notes(store, [bare]) == {}  # nothing known: the announcement goes out as before
+    assert "Ke Yan, Xiaosong Wang" in text and "Large annotated datasets matter." in text
+    assert "second sentence" not in text
+    assert "Added in lab/reading#12 by ada" in text

@@ -25,6 +25,7 @@ from bot.core.sending import PermanentFailure, RetryLater, Sender
 from bot.core.commands.lookup import view_of
 from bot.core.replies import EntryView, Reply
 from bot.store.sqlite import Alert, LoggedEntry, OutboxItem, Store, utcnow
+from bot.watch.announce_notes import announcement_notes
 
 __all__ = [
     "ConsoleSender",
@@ -138,9 +139,10 @@ def _lists(sources: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def announcement(logged: LoggedEntry) -> Reply:
-    """One new entry: title, section, the list(s) it was added to, its links."""
-    return Reply(title=f"New in {_lists(logged.sources)}", entries=(entry_view(logged),), meta={"kind": "announcement"})
+def announcement(logged: LoggedEntry, notes: tuple[str, ...] = ()) -> Reply:
+    """One new entry: title, section, the list(s) it was added to, its links (and ``notes``:
+    authors, the abstract's first sentence, provenance, when known)."""
+    return Reply(title=f"New in {_lists(logged.sources)}", text=notes, entries=(entry_view(logged),), meta={"kind": "announcement"})
 
 
 def digest(items: Sequence[LoggedEntry], *, mass_change: bool = False) -> Reply:
@@ -163,7 +165,8 @@ class _Message:
     reply: Reply
 
 
-def plan_messages(items: Sequence[OutboxItem], digest_after: int) -> list[_Message]:
+def plan_messages(items: Sequence[OutboxItem], digest_after: int,
+                  notes: Mapping[str, tuple[str, ...]] | None = None) -> list[_Message]:
     """Group due rows by chat and poll; more than ``digest_after`` become one digest."""
     groups: OrderedDict[tuple[str, str, int], list[OutboxItem]] = OrderedDict()
     for item in items:
@@ -175,7 +178,8 @@ def plan_messages(items: Sequence[OutboxItem], digest_after: int) -> list[_Messa
             reply = digest([row.logged for row in rows], mass_change=forced)
             messages.append(_Message(platform, chat, tuple(rows), reply))
         else:
-            messages.extend(_Message(platform, chat, (row,), announcement(row.logged)) for row in rows)
+            messages.extend(_Message(platform, chat, (row,), announcement(row.logged, (notes or {}).get(row.logged.entry.key, ())))
+                            for row in rows)
     return messages
 
 
@@ -214,7 +218,8 @@ async def deliver(
         await _send_alert(store, senders[alert.platform], alert, limiter, clock, report)
     items = await asyncio.to_thread(store.due_outbox, clock(), platforms)
     deferred: dict[tuple[str, str], datetime | None] = {}
-    for message in _round_robin(plan_messages(items, settings.watch.digest_after)):
+    notes = await asyncio.to_thread(announcement_notes, store, [item.logged for item in items]) if items else {}
+    for message in _round_robin(plan_messages(items, settings.watch.digest_after, notes)):
         chat = (message.platform, message.chat)
         if chat in deferred:
             # Keep the chat's order: what comes after a deferred message waits with it.
