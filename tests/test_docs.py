@@ -21,3 +21,11 @@ def test_the_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one() -> 
     assert len(commands) == 2
     ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1].strip() in ci
+
+
+def test_every_paper_cli_command_is_in_the_readme() -> None:
+    for name in ("medbot show", "medbot export", "medbot enrich", "medbot linkcheck", "`/paper", "`/export"):
+        assert name in README, f"{name} is missing from README.md"
+    services = README.split("## Services medbot contacts", 1)[1]
+    for service in ("arXiv", "Crossref", "E-utilities", "GitHub", "enrich: false", "linkcheck: false", "GITHUB_TOKEN"):
+        assert service in services
