@@ -14,9 +14,10 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-import bibtexparser
 import rispy
 from bibtexparser import model
+from bibtexparser.entrypoint import write_string
+from bibtexparser.library import Library
 
 from bot.core.paper_info import PaperInfo
 
@@ -82,7 +83,7 @@ def _bib_entry(info: PaperInfo) -> model.Entry:
 
 
 def to_bibtex(infos: Sequence[PaperInfo]) -> str:
-    library = bibtexparser.Library()
+    library = Library()
     seen: set[str] = set()
     for info in infos:
         entry = _bib_entry(info)
@@ -90,7 +91,7 @@ def to_bibtex(infos: Sequence[PaperInfo]) -> str:
             continue
         seen.add(entry.key)
         library.add(entry)
-    return str(bibtexparser.write_string(library))
+    return str(write_string(library))
 
 
 def to_ris(infos: Sequence[PaperInfo]) -> str:

@@ -216,10 +216,11 @@ class Enricher:
             return float(retry_after)
         if retry_after:
             try:
-                return max(0.0, (parsedate_to_datetime(retry_after) - datetime.now(UTC)).total_seconds())
+                seconds: float = (parsedate_to_datetime(retry_after) - datetime.now(UTC)).total_seconds()
+                return max(0.0, seconds)
             except (TypeError, ValueError):
                 pass
-        return self.delay(service) * (2 ** attempt) + 1.0
+        return self.delay(service) * float(2**attempt) + 1.0
 
     async def _record(self, service: str, identifier: Identifier, response: httpx.Response, report: EnrichReport) -> None:
         now = datetime.now(UTC)

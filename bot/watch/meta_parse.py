@@ -110,9 +110,9 @@ def parse_pubmed(body: bytes, key: str) -> PaperMeta | None:
     year = None
     if pub_date is not None:
         year = _year(pub_date.findtext("Year")) or _year(pub_date.findtext("MedlineDate"))
+    title = article.find("ArticleTitle")
     return PaperMeta(
-        key=key, service="pubmed", title=_squash("".join(article.find("ArticleTitle").itertext()))
-        if article.find("ArticleTitle") is not None else "",
+        key=key, service="pubmed", title=_squash("".join(title.itertext())) if title is not None else "",
         authors=tuple(authors), year=year, venue=_squash(article.findtext("./Journal/Title")),
         abstract=" ".join(p for p in parts if p),
     )
