@@ -282,3 +282,60 @@ def test_an_announcement_names_the_authors_the_first_sentence_and_who_added_it(t
     assert "Ke Yan, Xiaosong Wang" in text and "Large annotated datasets matter." in text
     assert "second sentence" not in text
     assert "Added in lab/reading#12 by ada" in text
+
+
+NEW_LINE = "* [SAM-Med3D: towards general volumetric segmentation](https://arxiv.org/abs/2310.15161) [`code`](https://github.com/uni-medical/SAM-Med3D)\n"
+
+
+async def _log_new_entry(core: MedBot) -> Any:
+    """The watcher accepts a version of the lab list with one entry added (as a poll would)."""
+    from datetime import UTC, datetime
+
+    from bot.store.sqlite import Version
+    from index.parser import parse
+
+    assert core.store is not None
+    old, new = parse(LIST, source="lab"), parse(LIST + NEW_LINE, source="lab")
+    now = datetime.now(UTC)
+    core.store.accept_version("lab", Version(LIST, "h1", old.entries), now=now, poll_id=core.store.begin_poll(now))
+    added = [e for e in new.entries if e.key not in {o.key for o in old.entries}]
+    poll = core.store.begin_poll(now)
+    core.store.accept_version("lab", Version(LIST + NEW_LINE, "h2", new.entries), now=now, poll_id=poll, candidates=added)
+    core.index.update_source("lab", "store:h2", new)
+    return added[0]
+
+
+async def test_paper_names_the_pull_request_that_added_a_new_entry(lab_core: MedBot, services: FakeScholarly) -> None:
+    entry = await _log_new_entry(lab_core)
+    services.commits["lab/reading"] = [
+        {"sha": "b" * 40, "login": "bob", "date": "2026-11-30T12:00:00Z", "files": [{"filename": "README.md", "patch": "@@ -1 +1 @@\n-typo\n+fixed"}]},
+        {"sha": "a" * 40, "login": "ada", "date": "2026-11-30T10:00:00Z", "pulls": [{"number": 123, "login": "ada"}],
+         "files": [{"filename": "README.md", "patch": "@@ -10,0 +11 @@\n+" + NEW_LINE.strip()}]},
+    ]
+    from bot.watch.provenance import record_provenance
+
+    assert lab_core.store is not None
+    async with httpx.AsyncClient() as client:
+        enricher = Enricher(lab_core.settings, lab_core.store, client, github_token="")
+        assert await record_provenance(enricher, lab_core.settings, lab_core.store) == 1
+    card = await lab_core.handle(f"/paper {entry.id}", LAB)
+    assert card is not None and "Provenance: added in lab/reading#123 by ada" in card.plain_text()
+    assert "found new by the watcher" in card.plain_text()
+    listing = services.requests_to("github")[0]
+    assert listing.path == "/github/repos/lab/reading/commits" and listing.query == {"path": "README.md", "sha": "main", "per_page": "10"}
+
+
+async def test_when_github_is_unreachable_the_announcement_goes_out_without_provenance(lab_core: MedBot, services: FakeScholarly) -> None:
+    from bot.watch.announce import announcement
+    from bot.watch.announce_notes import announcement_notes
+    from bot.watch.provenance import record_provenance
+
+    entry = await _log_new_entry(lab_core)
+    services.fail("github", 503, headers={"Retry-After": "86400"}, body="unavailable")
+    assert lab_core.store is not None
+    async with httpx.AsyncClient() as client:
+        enricher = Enricher(lab_core.settings, lab_core.store, client, github_token="")
+        assert await record_provenance(enricher, lab_core.settings, lab_core.store) == 0
+    [logged] = lab_core.store.recent_new_entries(None, 5)
+    reply = announcement(logged, announcement_notes(lab_core.store, [logged]).get(entry.key, ()))
+    assert reply.entries[0].title.startswith("SAM-Med3D") and "added in" not in reply.plain_text()

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -30,6 +31,7 @@ from bot.core.sources import source_snapshots
 from bot.store.metadata import MetadataStore, PaperMeta
 from bot.store.sqlite import Store
 from bot.watch.meta_parse import ServiceError, parse_arxiv, parse_crossref, parse_github_repo, parse_pubmed
+from bot.watch.provenance import record_provenance
 from index.identifiers import Identifier, identifiers_of
 from index.model import Entry
 
@@ -67,6 +69,7 @@ class EnrichReport:
     failed: int = 0
     backed_off: int = 0
     skipped_services: list[str] = field(default_factory=list)
+    provenance: int = 0
 
     def line(self) -> str:
         text = (f"enriched {self.fetched}, unchanged {self.not_modified}, unknown to the service {self.missing}, "
@@ -100,11 +103,15 @@ class Enricher:
             return min(s.github_delay, 1.0) if self.token else s.github_delay
         return {"arxiv": s.arxiv_delay, "crossref": s.crossref_delay, "pubmed": s.ncbi_delay}[service]
 
-    async def _pace(self, service: str, stop: asyncio.Event | None) -> None:
+    async def pace(self, service: str, stop: asyncio.Event | None) -> None:
+        """Wait until ``service`` may be asked again (its delay, or a back-off it asked for)."""
         wait = self._next_at.get(service, 0.0) - self.clock()
         if wait > 0:
             await self._sleep_or_stop(wait, stop)
         self._next_at[service] = self.clock() + self.delay(service)
+
+    def defer(self, service: str, seconds: float) -> None:
+        self._next_at[service] = self.clock() + seconds
 
     async def _sleep_or_stop(self, seconds: float, stop: asyncio.Event | None) -> None:
         if stop is None:
@@ -160,7 +167,7 @@ class Enricher:
         states = await asyncio.to_thread(self.tables.cache_states, [identifier.key])
         state = states.get(identifier.key)
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            await self._pace(service, stop)
+            await self.pace(service, stop)
             url, params, headers = self.request_for(service, identifier)
             if state is not None and state.status == "ok":
                 if state.etag:
@@ -177,7 +184,7 @@ class Enricher:
                 report.backed_off += 1
                 if wait > self.settings.max_wait or attempt == MAX_ATTEMPTS:
                     raise _Pause(f"{wait:.0f}s")
-                self._next_at[service] = self.clock() + wait
+                self.defer(service, wait)
                 continue
             await self._record(service, identifier, response, report)
             return
@@ -195,11 +202,16 @@ class Enricher:
             if s.contact:
                 params["email"] = s.contact
             return f"{s.ncbi_url.rstrip('/')}/efetch.fcgi", params, headers
-        headers.update({"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"})
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+        headers = self.github_headers()
         owner_repo = identifier.value.removeprefix("github.com/")
         return f"{s.github_url.rstrip('/')}/repos/{owner_repo}", {}, headers
+
+    def github_headers(self) -> dict[str, str]:
+        headers = {"User-Agent": user_agent(self.settings.contact), "Accept": "application/vnd.github+json",
+                   "X-GitHub-Api-Version": "2022-11-28"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
 
     def backoff_seconds(self, service: str, response: httpx.Response, attempt: int) -> float | None:
         """How long to wait before asking again, or None when the answer is not a "slow down"."""
@@ -279,11 +291,13 @@ async def run_enricher(core: object, settings: Settings, stop: asyncio.Event) ->
         return
     async with _client(settings) as client:
         enricher = Enricher(settings, store, client)
+        commits_cache: dict[str, Any] = {}
         while not stop.is_set():
             try:
                 entries = await asyncio.to_thread(all_entries, settings, store)
                 report = await enricher.run_round(entries, stop)
-                log.info("enrichment round: %s", report.line())
+                found = await record_provenance(enricher, settings, store, stop, commits_cache)
+                log.info("enrichment round: %s; provenance found for %d new entries", report.line(), found)
             except Exception:  # the edge of the task: log and try again next round
                 log.exception("enrichment round failed")
             try:
@@ -302,4 +316,7 @@ async def enrich_main(settings: Settings, *, limit: int | None = None) -> Enrich
     with Store(settings.state_path) as store:
         async with _client(settings) as client:
             entries = await asyncio.to_thread(all_entries, settings, store)
-            return await Enricher(settings, store, client).run_round(entries)
+            enricher = Enricher(settings, store, client)
+            report = await enricher.run_round(entries)
+            report.provenance = await record_provenance(enricher, settings, store)
+            return report

@@ -55,6 +55,7 @@ class FakeScholarly:
     crossref: dict[str, dict[str, Any]] = field(default_factory=dict)
     pubmed: dict[str, dict[str, Any]] = field(default_factory=dict)
     github: dict[str, dict[str, Any]] = field(default_factory=dict)
+    commits: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # "owner/repo" -> newest first
     links: dict[str, tuple[int, str | None]] = field(default_factory=dict)  # path -> (status, Location)
     seen: list[Seen] = field(default_factory=list)
     failures: dict[str, list[_Failure]] = field(default_factory=dict)
@@ -68,6 +69,9 @@ class FakeScholarly:
         app.router.add_get("/crossref/works/{doi:.+}", self._crossref)
         app.router.add_get("/eutils/efetch.fcgi", self._efetch)
         app.router.add_get("/github/repos/{owner}/{repo}", self._github)
+        app.router.add_get("/github/repos/{owner}/{repo}/commits", self._commit_list)
+        app.router.add_get("/github/repos/{owner}/{repo}/commits/{sha}", self._commit)
+        app.router.add_get("/github/repos/{owner}/{repo}/commits/{sha}/pulls", self._pulls)
         app.router.add_route("*", "/links/{tail:.*}", self._link)
         self._runner, self.base = await serve_on_loopback(app, access_log=None)
         return self
@@ -188,6 +192,56 @@ class FakeScholarly:
         body = {"id": 1, "name": full_name.split("/")[1], "full_name": full_name, "private": False,
                 "html_url": f"https://github.com/{full_name}", **record}
         return web.Response(text=json.dumps(body), content_type="application/json", headers={**limits, "ETag": etag})
+
+    def _commit_json(self, full_name: str, commit: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "sha": commit["sha"], "node_id": "C_" + commit["sha"][:8],
+            "commit": {"author": {"name": commit["login"].title(), "email": f"{commit['login']}@example.org", "date": commit["date"]},
+                       "committer": {"name": "GitHub", "email": "noreply@github.com", "date": commit["date"]},
+                       "message": commit.get("message", "Update README.md")},
+            "author": {"login": commit["login"], "id": 1, "type": "User"},
+            "html_url": f"https://github.com/{full_name}/commit/{commit['sha']}",
+        }
+
+    async def _commit_list(self, request: web.Request) -> web.Response:
+        failed = await self._start("github", request)
+        if failed is not None:
+            return failed
+        full_name = f"{request.match_info['owner']}/{request.match_info['repo']}".lower()
+        path = request.query.get("path", "")
+        listed = [self._commit_json(full_name, c) for c in self.commits.get(full_name, [])
+                  if any(f["filename"] == path for f in c["files"])]
+        etag = f'W/"{abs(hash(json.dumps(listed, sort_keys=True))):x}"'
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(text=json.dumps(listed), content_type="application/json", headers={"ETag": etag})
+
+    def _find_commit(self, request: web.Request) -> tuple[str, dict[str, Any] | None]:
+        full_name = f"{request.match_info['owner']}/{request.match_info['repo']}".lower()
+        sha = request.match_info["sha"]
+        return full_name, next((c for c in self.commits.get(full_name, []) if c["sha"] == sha), None)
+
+    async def _commit(self, request: web.Request) -> web.Response:
+        failed = await self._start("github", request)
+        if failed is not None:
+            return failed
+        full_name, commit = self._find_commit(request)
+        if commit is None:
+            return web.Response(status=422, text=json.dumps({"message": "No commit found for SHA"}), content_type="application/json")
+        files = [{"sha": "0" * 40, "filename": f["filename"], "status": "modified", "additions": f["patch"].count("\n+"),
+                  "deletions": 0, "changes": 1, "patch": f["patch"]} for f in commit["files"]]
+        return web.Response(text=json.dumps({**self._commit_json(full_name, commit), "files": files}), content_type="application/json")
+
+    async def _pulls(self, request: web.Request) -> web.Response:
+        failed = await self._start("github", request)
+        if failed is not None:
+            return failed
+        full_name, commit = self._find_commit(request)
+        pulls = [{"number": pull["number"], "state": "closed", "title": pull.get("title", "Add a paper"),
+                  "user": {"login": pull["login"], "id": 2, "type": "User"},
+                  "html_url": f"https://github.com/{full_name}/pull/{pull['number']}", "merged_at": "2026-11-30T10:00:00Z"}
+                 for pull in (commit or {}).get("pulls", [])]
+        return web.Response(text=json.dumps(pulls), content_type="application/json")
 
     # --- links ------------------------------------------------------------------------------
     async def _link(self, request: web.Request) -> web.Response:
