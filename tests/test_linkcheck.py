@@ -90,3 +90,22 @@ async def test_one_host_gets_at_most_n_requests_a_minute(core: MedBot, web: Fake
         await LinkChecker(settings, core.store, client).run_round(all_entries(settings, core.store))
     times = [seen.at for seen in web.requests_to("links")]
     assert times[-1] - times[0] >= 1.4  # four links, three gaps of half a second
+
+
+async def test_operators_get_a_weekly_summary_of_dead_links_once_a_week(core: MedBot, web: FakeScholarly) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.core.config import AnnounceTarget
+    from bot.watch.linkcheck import weekly_summary
+
+    assert core.store is not None
+    await check_all(core)
+    settings = replace(core.settings, watch=replace(core.settings.watch, operator_chats=(AnnounceTarget("telegram", "-100"),)))
+    now = datetime.now(UTC)
+    text = weekly_summary(settings, core.store, now)
+    assert text is not None and "1 dead links, 1 moved" in text and "Vanished paper" in text and "lab: 1 dead" in text
+    assert weekly_summary(settings, core.store, now + timedelta(days=3)) is None  # not again within the week
+    assert weekly_summary(settings, core.store, now + timedelta(days=8)) is not None
+    [alert, _] = core.store.due_alerts(now + timedelta(days=9))
+    assert (alert.platform, alert.chat) == ("telegram", "-100")
+    assert weekly_summary(core.settings, core.store, now + timedelta(days=30)) is None  # no operator chats: nothing

@@ -215,6 +215,11 @@ class MetadataStore:
         return Provenance(row["entry_key"], row["source"], row["sha"], row["author"], when(row["committed_at"]),
                           row["pr_repo"], row["pr_number"], row["pr_author"])
 
+    def last_alert_starting(self, prefix: str) -> datetime | None:
+        """When an operator alert starting with ``prefix`` was last queued (the weekly summary's clock)."""
+        rows = self.store._query("SELECT MAX(created_at) FROM alerts WHERE substr(text, 1, ?) = ?", (len(prefix), prefix))
+        return when(rows[0][0]) if rows and rows[0][0] else None
+
     # --- when medbot first saw an entry ---------------------------------------------------
 
     def first_seen(self, entry_key: str) -> FirstSeen | None:

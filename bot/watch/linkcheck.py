@@ -27,7 +27,7 @@ from bot.store.sqlite import Store
 from bot.watch.enrich import all_entries, user_agent
 from index.model import Entry
 
-__all__ = ["LinkReport", "check_link", "dead_counts", "linkcheck_main", "run_linkchecker"]
+__all__ = ["LinkReport", "check_link", "dead_counts", "linkcheck_main", "run_linkchecker", "weekly_summary"]
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +147,40 @@ def dead_counts(settings: Settings, store: Store | None) -> dict[str, int]:
     return counts
 
 
+SUMMARY_PREFIX = "Weekly link check"
+SUMMARY_EVERY = timedelta(days=7)
+SUMMARY_SHOWN = 10
+
+
+def weekly_summary(settings: Settings, store: Store, now: datetime) -> str | None:
+    """Queue the operators' weekly summary of dead and moved links if a week has passed (blocking).
+
+    It goes through the alerts queue, so the watcher's delivery sends it to
+    ``watch.operator_chats`` with the same flood limits and retries as any alert.
+    Returns the text queued, or None.
+    """
+    targets = [(target.platform, target.chat_id) for target in settings.watch.operator_chats]
+    if not targets or not settings.linkcheck.weekly_summary:
+        return None
+    tables = MetadataStore(store)
+    last = tables.last_alert_starting(SUMMARY_PREFIX)
+    if last is not None and now - last < SUMMARY_EVERY:
+        return None
+    entries = all_entries(settings, store)
+    statuses = tables.links(entry_urls(entries))
+    dead = [(entry, url) for entry in entries for url in entry_urls([entry]) if url in statuses and statuses[url].dead]
+    moved = sum(1 for status in statuses.values() if status.moved)
+    per_list = dead_counts(settings, store)
+    lines = [f"{SUMMARY_PREFIX}: {len(dead)} dead links, {moved} moved, of {len(statuses)} checked."]
+    lines.extend(f"• {name}: {count} dead" for name, count in sorted(per_list.items()))
+    lines.extend(f"  – {entry.title[:80]} — {url}" for entry, url in dead[:SUMMARY_SHOWN])
+    if len(dead) > SUMMARY_SHOWN:
+        lines.append(f"  …and {len(dead) - SUMMARY_SHOWN} more (medbot linkcheck; /paper shows each).")
+    text = "\n".join(lines)
+    store.queue_alert(targets, text, now)
+    return text
+
+
 def _client(settings: Settings) -> httpx.AsyncClient:
     return httpx.AsyncClient(headers={"User-Agent": user_agent(settings.enrich.contact)}, timeout=settings.linkcheck.timeout)
 
@@ -162,6 +196,7 @@ async def run_linkchecker(core: object, settings: Settings, stop: asyncio.Event)
             try:
                 entries = await asyncio.to_thread(all_entries, settings, store)
                 log.info("link check: %s", (await checker.run_round(entries, stop)).line())
+                await asyncio.to_thread(weekly_summary, settings, store, datetime.now(UTC))
             except Exception:  # the edge of the task: log, try again next round
                 log.exception("link check round failed")
             try:
