@@ -234,6 +234,12 @@ class MedBotClient(discord.Client):
                     message.content or None, embeds=message.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
                 )
             return
+        if reply.new_message:  # a details card: a new message below the results, which stay as they are
+            if interaction.response.is_done():
+                await interaction.followup.send(message.content or "…", embeds=message.embeds, allowed_mentions=NO_MENTIONS)
+            else:
+                await interaction.response.send_message(message.content or None, embeds=message.embeds, allowed_mentions=NO_MENTIONS)
+            return
         view = PagerView(self, reply.buttons) if reply.buttons else None
         shown: dict[str, Any] = {
             "content": message.content or None,

@@ -215,7 +215,9 @@ class TelegramAdapter:
             notice = (reply.title or " ".join(reply.text) or "…")[:200] if reply.is_error else None
             await query.answer(text=notice)
             answered = True
-            if not reply.is_error:
+            if not reply.is_error and reply.new_message and query.message is not None:  # a details card: below the results
+                await deliver(context.bot, query.message.chat.id, reply, reply_to=query.message.message_id)
+            elif not reply.is_error:
                 await self._show_page(query, reply, context)
         finally:
             if not answered:

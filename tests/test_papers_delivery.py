@@ -88,3 +88,47 @@ async def test_export_on_discord_arrives_as_an_attachment(bundled_core: MedBot, 
     assert len(_records(upload["data"])) == expected
     message = fake.messages[fake.originals[interaction["token"]]]
     assert message["attachments"][0]["filename"] == "medbot-topic.bib"
+
+
+async def test_a_details_button_on_telegram_answers_below_the_results(bundled_core: MedBot, tmp_path: Path) -> None:
+    async with FakeTelegramAPI() as api:
+        settings = load_settings(None, tmp_path, environ={"TELEGRAM_BOT_TOKEN": api.token, "MEDBOT_TELEGRAM_BASE_URL": api.root_url})
+        application = build_application(bundled_core, settings)
+        await start_application(application, settings, poll_timeout=1)
+        try:
+            api.send_text("/search lesion", user=FakeTelegramAPI.user(1001, "Ada"))
+            [results] = await api.wait_for("sendMessage")
+            details = results.params["reply_markup"]["inline_keyboard"][-1]
+            assert [button["text"] for button in details] == ["ℹ️ 1", "ℹ️ 2", "ℹ️ 3"]
+            api.press(api.message_from_call(results), details[1]["callback_data"])
+            [_, card] = await api.wait_for("sendMessage", 2)
+        finally:
+            await stop_application(application)
+    assert not api.calls_to("editMessageText")  # the results stay as they were
+    assert card.params["reply_parameters"]["message_id"] == results.result["message_id"]
+    assert "DeepLesion" in card.params["text"] and "Upstream line" in card.params["text"]
+
+
+async def test_a_details_button_on_discord_posts_the_card_as_a_new_message(bundled_core: MedBot, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = await FakeDiscord().start()
+    fake.patch(monkeypatch)
+    environ = {"DISCORD_BOT_TOKEN": "MTIz.fake-bot-token.SECRETSECRET", "MEDBOT_DISCORD_GUILD_IDS": str(fake.guild_id)}
+    settings = load_settings(data_dir=tmp_path, environ=environ)
+    client = build_client(bundled_core, settings, guild_ready_timeout=0.05)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_client(bundled_core, settings, stop, client=client))
+    try:
+        await asyncio.wait_for(fake.identified.wait(), 15)
+        await fake.wait_for(lambda r: r.method == "PUT" and r.path.endswith("/commands"))
+        search = await fake.slash("search", guild_command=True, query="lesion")
+        await fake.wait_for(fake.callbacks_for(search))
+        results_id = fake.originals[search["token"]]
+        click = await fake.click(results_id, "ℹ️ 2")
+        answer = await fake.wait_for(fake.callbacks_for(click))
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+        await fake.close()
+    assert answer.json["type"] == 4  # a new message, not an edit (7) of the results
+    assert answer.json["data"]["embeds"][0]["title"].startswith("DeepLesion")

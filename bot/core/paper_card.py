@@ -110,4 +110,4 @@ def paper_reply(info: PaperInfo, source_urls: dict[str, str | None], lang: str =
     where.append(f"{_label(lang, 'id')}: {entry.id}")
     blocks.append("\n".join(where))
     title = info.title + (f" ({info.year})" if info.year else "")
-    return Reply(title=title, text=tuple(blocks), language=lang, meta={"paper": entry.id})
+    return Reply(title=title, text=tuple(blocks), language=lang, new_message=True, meta={"paper": entry.id})

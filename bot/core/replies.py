@@ -79,6 +79,7 @@ class Reply:
     is_error: bool = False
     language: str = "en"
     files: tuple[Attachment, ...] = ()
+    new_message: bool = False  # a button's answer that goes below, not in place of, the message (a /paper card)
     meta: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
     def plain_text(self) -> str:
