@@ -339,3 +339,17 @@ async def test_when_github_is_unreachable_the_announcement_goes_out_without_prov
     [logged] = lab_core.store.recent_new_entries(None, 5)
     reply = announcement(logged, announcement_notes(lab_core.store, [logged]).get(entry.key, ()))
     assert reply.entries[0].title.startswith("SAM-Med3D") and "added in" not in reply.plain_text()
+
+
+async def test_a_refresh_asks_github_conditionally_and_keeps_what_it_had(tmp_path: Path, services: FakeScholarly) -> None:
+    core = MedBot.load(write_config(tmp_path, services, extra="  refresh_days: 0\n"), tmp_path / "data")
+    try:
+        await enrich_once(core)
+        report = await enrich_once(core)  # everything is due again at once
+        second = services.requests_to("github")[-1]
+        assert second.headers.get("If-None-Match", "").startswith('W/"')
+        assert report.not_modified == 1 and report.fetched == 3
+        card = await core.handle("/paper arXiv:1710.01766", LAB)
+        assert card is not None and "★ 512" in card.plain_text()
+    finally:
+        core.close()
