@@ -111,12 +111,14 @@ async def test_a_lab_member_pastes_an_identifier_and_gets_the_paper_first(bundle
     reply = await bundled_core.handle(f"/search {pasted}", LAB)
     assert reply is not None and reply.entries
     assert reply.entries[0].title.startswith(title_start)
+    assert reply.meta["total"] == 1  # that paper alone, not a word search for its pieces
 
 
 async def test_a_repository_link_finds_the_entries_whose_code_lives_there(bundled_core: MedBot) -> None:
     reply = await bundled_core.handle("/search https://github.com/rsummers11/CADLab", LAB)
     assert reply is not None
     assert any(entry.title.startswith("DeepLesion") for entry in reply.entries)
+    assert all("github.com/rsummers11/CADLab" in " ".join(url for _, url in entry.links) for entry in reply.entries)
 
 
 # --- /paper ---------------------------------------------------------------------------------
