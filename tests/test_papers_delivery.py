@@ -132,3 +132,33 @@ async def test_a_details_button_on_discord_posts_the_card_as_a_new_message(bundl
         await fake.close()
     assert answer.json["type"] == 4  # a new message, not an edit (7) of the results
     assert answer.json["data"]["embeds"][0]["title"].startswith("DeepLesion")
+
+
+async def test_a_slow_export_on_discord_is_acknowledged_then_the_file_edited_in(bundled_core: MedBot, tmp_path: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.fakes.spy_core import SpyCore
+
+    core = SpyCore(bundled_core)
+    fake = await FakeDiscord().start()
+    fake.patch(monkeypatch)
+    environ = {"DISCORD_BOT_TOKEN": "MTIz.fake-bot-token.SECRETSECRET", "MEDBOT_DISCORD_GUILD_IDS": str(fake.guild_id)}
+    settings = load_settings(data_dir=tmp_path, environ=environ)
+    client = build_client(core, settings, guild_ready_timeout=0.05, defer_after=0.01)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_client(core, settings, stop, client=client))
+    try:
+        await asyncio.wait_for(fake.identified.wait(), 15)
+        await fake.wait_for(lambda r: r.method == "PUT" and r.path.endswith("/commands"))
+        core.gate = asyncio.Event()
+        interaction = await fake.slash("export", guild_command=True, what="topic:单细胞 ris")
+        deferred = await fake.wait_for(fake.callbacks_for(interaction))
+        core.gate.set()
+        edit = await fake.wait_for(lambda r: r.method == "PATCH" and interaction["token"] in r.path)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+        await fake.close()
+    assert deferred.json["type"] == 5
+    assert edit.path.endswith("/messages/@original")
+    [upload] = fake.uploads
+    assert upload["filename"] == "medbot-topic.ris" and b"TY  - " in upload["data"]

@@ -86,11 +86,10 @@ def to_bibtex(infos: Sequence[PaperInfo]) -> str:
     library = Library()
     seen: set[str] = set()
     for info in infos:
-        entry = _bib_entry(info)
-        if entry.key in seen:  # the same entry twice (two lists): one record
+        if info.entry.id in seen:  # the same entry twice (two lists): one record
             continue
-        seen.add(entry.key)
-        library.add(entry)
+        seen.add(info.entry.id)
+        library.add(_bib_entry(info))
     return str(write_string(library))
 
 
