@@ -30,6 +30,7 @@ from index import search_store as store
 from index.analysis import query_tokens, stem_word, words
 from index.model import Entry, ListDocument, entry_id, normalise_url
 from index.search_build import SourceSnapshot, apply_changes, build_generation, want_progress
+from index.search_ids import identifier_docnums
 from index.search_query import ParsedQuery, parse_query
 from index.search_rank import Correction, Vocabulary, correct_word
 from index.search_scorer import K1, B, VectorScorer
@@ -240,6 +241,10 @@ class SearchIndex:
             searcher = self._searcher
             if searcher is None:
                 return _empty(query, page, per_page)
+            by_identifier = identifier_docnums(searcher, query)  # a pasted arXiv id, DOI, PMID, repo
+            if by_identifier:
+                found = tuple(self._hit(docnum, 1.0, source) for docnum in by_identifier)
+                return SearchResult(query, len(found), 1, 1, per_page, None, False, found[:per_page])
             parsed = parse_query(query, self._synonyms)
             filter_query = self._filter_query(parsed, source)
             source = source or (self._resolve_source(parsed.sources[0]) if parsed.sources else None)

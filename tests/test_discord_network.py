@@ -96,7 +96,8 @@ async def test_next_over_the_network_edits_the_message(bot: Running) -> None:
     message_id = int(bot.fake.originals[interaction["token"]])
     assert "1–5" in first.json["data"]["content"]
     labels = [button["label"] for row in first.json["data"]["components"] for button in row["components"]]
-    assert labels == ["Next ›"]
+    assert labels == ["Next ›", "ℹ️ 1", "ℹ️ 2", "ℹ️ 3", "ℹ️ 4", "ℹ️ 5"]  # paging, then one details button per entry
+    assert len(first.json["data"]["components"]) == 2  # on two rows
 
     click = await bot.fake.click(message_id, "Next ›")
     update = await _callback(bot, click)

@@ -42,3 +42,9 @@ def test_the_architecture_doc_shows_how_to_add_a_command_and_a_platform_and_both
     assert doc.count("```mermaid") >= 3  # the layout and the two state machines
     for module in ("bot/core/commands/__init__.py", "bot/run/platforms.py", "bot/store/poll_states.py", "bot/store/outbox_states.py"):
         assert module in doc and (REPO_ROOT / module).exists(), module
+def test_every_paper_cli_command_is_in_the_readme() -> None:
+    for name in ("medbot show", "medbot export", "medbot enrich", "medbot linkcheck", "`/paper", "`/export"):
+        assert name in README, f"{name} is missing from README.md"
+    services = README.split("## Services medbot contacts", 1)[1]
+    for service in ("arXiv", "Crossref", "E-utilities", "GitHub", "enrich: false", "linkcheck: false", "GITHUB_TOKEN"):
+        assert service in services

@@ -157,7 +157,9 @@ async def test_a_title_full_of_markup_characters_renders_literally(api: FakeTele
 async def test_pressing_next_page_edits_the_results_in_place(api: FakeTelegramAPI, bot: Any) -> None:
     api.send_text("/search learning", user=ADA)
     [first] = await api.wait_for("sendMessage", where=to(ADA))
-    [[next_button]] = first.params["reply_markup"]["inline_keyboard"]
+    paging_row, details_row = first.params["reply_markup"]["inline_keyboard"]
+    [next_button] = paging_row
+    assert [b["text"] for b in details_row] == ["ℹ️ 1", "ℹ️ 2", "ℹ️ 3", "ℹ️ 4", "ℹ️ 5"]
     assert "Next" in next_button["text"] and len(next_button["callback_data"].encode()) <= 64
     query_id = api.press(api.message_from_call(first), next_button["callback_data"], user=ADA)
     [edit] = await api.wait_for("editMessageText")

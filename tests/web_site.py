@@ -56,9 +56,8 @@ def record_new_entries(config: Path) -> None:
     """As if the watcher had just seen the tricks list and two seed papers appear upstream."""
     import hashlib
 
-    from bot.store.records import Version
-
     from bot.core.config import load_settings
+    from bot.store.records import Version
     from bot.store.sqlite import Store, utcnow
     from index.parser import parse_file
 

@@ -10,6 +10,7 @@ event; ``DiscordSender`` is the announcer's send path.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
@@ -200,6 +201,8 @@ class MedBotClient(discord.Client):
         shown: dict[str, Any] = {"embeds": message.embeds, "allowed_mentions": NO_MENTIONS}
         if view is not None:
             shown["view"] = view
+        if reply.files:
+            shown["files"] = [discord.File(io.BytesIO(f.data), filename=f.filename) for f in reply.files]
         message_id: int | None
         edit: Callable[..., Awaitable[Any]] = interaction.edit_original_response
         if not interaction.response.is_done():
@@ -211,6 +214,8 @@ class MedBotClient(discord.Client):
             message_id, edit = followup.id, followup.edit
         else:
             shown.setdefault("view", None)
+            if "files" in shown:
+                shown["attachments"] = shown.pop("files")
             edited = await interaction.edit_original_response(content=message.content or None, **shown)
             message_id = edited.id
         if view is not None:
@@ -239,6 +244,12 @@ class MedBotClient(discord.Client):
                 await interaction.response.send_message(
                     message.content or None, embeds=message.embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
                 )
+            return
+        if reply.new_message:  # a details card: a new message below the results, which stay as they are
+            if interaction.response.is_done():
+                await interaction.followup.send(message.content or "…", embeds=message.embeds, allowed_mentions=NO_MENTIONS)
+            else:
+                await interaction.response.send_message(message.content or None, embeds=message.embeds, allowed_mentions=NO_MENTIONS)
             return
         view = PagerView(self, reply.buttons) if reply.buttons else None
         shown: dict[str, Any] = {

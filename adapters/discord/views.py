@@ -42,7 +42,7 @@ class PagerView(discord.ui.View):
                 log.warning("button %r cannot be shown on Discord", button.label)
                 continue
             seen.add(custom_id)
-            self.add_item(discord.ui.Button(label=clip(button.label, 80) or "…", custom_id=custom_id))
+            self.add_item(discord.ui.Button(label=clip(button.label, 80) or "…", custom_id=custom_id, row=min(button.row, 4)))
 
     def attach(self, message_id: int | None, edit: Callable[..., Awaitable[Any]]) -> None:
         """Remember the message the view was sent with, replacing the page shown before."""

@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 # Opt in to PTB's timedelta time periods now: otherwise reading RetryAfter warns (v22.2+).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from telegram import BotCommand, InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram import BotCommand, InlineKeyboardMarkup, InputFile, Message, ReplyParameters, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import (
     BadRequest,
@@ -74,9 +74,13 @@ def _seconds(period: float | timedelta) -> float:
 async def deliver(
     bot: Bot, chat_id: int | str, reply: Reply, *, reply_to: int | None = None, silent: bool = False
 ) -> list[Message]:
-    """Send a reply as one or more HTML messages; the buttons go under the last one."""
-    return await send_chunks(bot, chat_id, render_reply(reply), keyboard(reply),
+    """Send a reply as one or more HTML messages (buttons under the last), then its files as documents."""
+    sent = await send_chunks(bot, chat_id, render_reply(reply), keyboard(reply),
                              reply_to=reply_to, silent=silent or reply.silent)
+    for attachment in reply.files:
+        sent.append(await bot.send_document(chat_id, InputFile(attachment.data, filename=attachment.filename),
+                                            disable_notification=silent or reply.silent))
+    return sent
 
 
 async def send_chunks(
@@ -180,7 +184,9 @@ class TelegramAdapter:
             notice = (reply.title or " ".join(reply.text) or "…")[:200] if reply.is_error else None
             await query.answer(text=notice)
             answered = True
-            if not reply.is_error:
+            if not reply.is_error and reply.new_message and query.message is not None:  # a details card: below the results
+                await deliver(context.bot, query.message.chat.id, reply, reply_to=query.message.message_id)
+            elif not reply.is_error:
                 await self._show_page(query, reply, context)
         finally:
             if not answered:

@@ -127,14 +127,14 @@ def render_reply(reply: Reply, limit: int = MESSAGE_LIMIT) -> list[str]:
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """Paging buttons in one row; a payload over 64 bytes cannot be sent and is dropped."""
-    buttons = []
+    """Buttons by row (paging first, then per-entry details); a payload over 64 bytes is dropped."""
+    rows: dict[int, list[InlineKeyboardButton]] = {}
     for button in reply.buttons:
         if len(button.payload.encode("utf-8")) > CALLBACK_DATA_LIMIT:
             log.warning("dropping button %r: payload is over %d bytes", button.label, CALLBACK_DATA_LIMIT)
             continue
-        buttons.append(InlineKeyboardButton(button.label, callback_data=button.payload))
-    return InlineKeyboardMarkup([buttons]) if buttons else None
+        rows.setdefault(button.row, []).append(InlineKeyboardButton(button.label, callback_data=button.payload))
+    return InlineKeyboardMarkup([rows[row] for row in sorted(rows)]) if rows else None
 
 
 def inline_result(entry: EntryView, result_id: str) -> InlineQueryResultArticle:

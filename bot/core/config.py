@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import msgspec
 import yaml
 
+from bot.core.config_papers import parse_enrich, parse_linkcheck
 from bot.core.settings import (
     DATA_DIR,
     AnnounceTarget,
@@ -46,7 +47,7 @@ __all__ = [
     "load_settings",
 ]
 
-CORE_KEYS = ("sources", "data_dir", "synonyms", "watch", "platforms")
+CORE_KEYS = ("sources", "data_dir", "synonyms", "watch", "enrich", "linkcheck", "platforms")
 
 
 class PlatformSchema(Protocol):
@@ -116,6 +117,8 @@ def load_settings(
         config_path=path,
         synonyms_path=synonyms,
         watch=watch,
+        enrich=parse_enrich(raw.get("enrich"), label),
+        linkcheck=parse_linkcheck(raw.get("linkcheck"), label),
         platform_sections=sections,
         env=env,
     )

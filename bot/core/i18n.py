@@ -67,6 +67,7 @@ _STRINGS: dict[str, dict[str, str]] = {
     "source_line": {"en": "{name}: {count} entries", "zh": "{name}：{count} 条"},
     "source_polled": {"en": "last poll {when}", "zh": "上次轮询 {when}"},
     "source_changed": {"en": "last change {when}", "zh": "上次更新 {when}"},
+    "source_dead": {"en": "{n} dead links", "zh": "{n} 个失效链接"},
     "source_failures": {"en": "{n} failed polls in a row", "zh": "连续 {n} 次轮询失败"},
     "source_never": {"en": "not polled yet", "zh": "尚未轮询"},
     "admin_only": {
@@ -78,6 +79,14 @@ _STRINGS: dict[str, dict[str, str]] = {
         "zh": "抱歉，我这边出了点问题，请稍后再试。",
     },
     "since": {"en": "since", "zh": "始于"},
+    "no_paper": {"en": "No entry with id, link or identifier “{ref}”. Try /search.",
+    "zh": "没有编号、链接或标识符为“{ref}”的条目，试试 /search。"},
+    "nothing_to_export": {"en": "Nothing to export for “{what}”.", "zh": "“{what}”没有可导出的条目。"},
+    "exported": {"en": "{count} entries from “{what}” as {fmt}.", "zh": "已导出“{what}”的 {count} 个条目（{fmt}）。"},
+    "capped": {"en": "Only the first {n} are included.", "zh": "只包含前 {n} 个。"},
+    "export_bad_days": {"en": "new:DAYS takes a number of days from 1 to 365, e.g. new:30.",
+    "zh": "new: 后面请写 1 到 365 的天数，例如 new:30。"},
+    "export_no_store": {"en": "The watcher's log is not available here.", "zh": "这里没有监视器的记录。"},
     "slow_down": {
         "en": "You're sending commands faster than I can answer everyone here; I'll skip the rest for a few seconds.",
         "zh": "您发送命令太快了，为了照顾群里的其他人，接下来几秒内的命令将被忽略。",

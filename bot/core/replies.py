@@ -7,10 +7,10 @@ embeds. Keeping replies as frozen data also makes them easy to assert on in test
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-__all__ = ["Button", "EntryView", "Page", "Reply", "ReplyKind", "UserError"]
+__all__ = ["Attachment", "Button", "EntryView", "Page", "Reply", "ReplyKind", "UserError"]
 
 
 class UserError(Exception):
@@ -48,6 +48,16 @@ class Button:
 
     label: str
     payload: str
+    row: int = 0  # adapters that lay buttons out in rows keep paging (0) apart from per-entry ones (1)
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a reply (an export): Telegram sends a document, Discord an attachment."""
+
+    filename: str
+    data: bytes = field(repr=False)
+    mime: str = "application/octet-stream"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +116,8 @@ class Reply:
     def first_number(self) -> int:
         """The number of the first entry shown (1 unless this is a later page)."""
         return self.page.first if self.page is not None else 1
+    files: tuple[Attachment, ...] = ()
+    new_message: bool = False  # a button's answer that goes below, not in place of, the message (a /paper card)
 
     def plain_text(self) -> str:
         """A readable text form (console, logs, tests): every part, in order."""
@@ -132,4 +144,5 @@ class Reply:
             parts.append(self.footer)
         if self.buttons:
             parts.append("  ".join(f"[{button.label}]" for button in self.buttons))
+        parts.extend(f"(file: {attachment.filename}, {len(attachment.data)} bytes)" for attachment in self.files)
         return "\n\n".join(parts)

@@ -19,6 +19,8 @@ __all__ = [
     "DATA_DIR",
     "AnnounceTarget",
     "ConfigError",
+    "EnrichSettings",
+    "LinkcheckSettings",
     "NonNegative",
     "Settings",
     "SourceConfig",
@@ -72,6 +74,36 @@ class WatchSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     announce: tuple[AnnounceTarget, ...] = ()
 
 
+class EnrichSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    enabled: bool = True
+    contact: str = ""  # an e-mail for User-Agent and Crossref's polite pool (mailto=)
+    arxiv_url: str = "https://export.arxiv.org/api/query"
+    crossref_url: str = "https://api.crossref.org"
+    ncbi_url: str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
+    github_url: str = "https://api.github.com"
+    arxiv_delay: NonNegative = 3.0  # arXiv API terms: one request every three seconds
+    crossref_delay: NonNegative = 1.0  # well inside the polite pool's limits
+    ncbi_delay: NonNegative = 0.34  # E-utilities: three requests a second without an API key
+    github_delay: NonNegative = 60.0  # 60 requests an hour unauthenticated (GITHUB_TOKEN: 1 s)
+    refresh_days: NonNegative = 30.0
+    interval: NonNegative = 600.0  # seconds between background rounds
+    per_round: NonNegativeInt = 50  # identifiers looked up per round at most
+    timeout: NonNegative = 20.0
+    max_wait: NonNegative = 3600.0  # the longest Retry-After honoured before skipping the round
+    provenance: bool = True  # GitHub commits/PRs that added entries
+
+
+class LinkcheckSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    enabled: bool = True
+    per_host_per_minute: NonNegativeInt = 6
+    timeout: NonNegative = 15.0
+    recheck_days: NonNegative = 7.0
+    interval: NonNegative = 3600.0
+    per_round: NonNegativeInt = 200
+    weekly_summary: bool = True  # a summary of dead links to watch.operator_chats once a week
+
+
+
 def convert_section(raw: Mapping[str, Any], schema: type[S], where: str, *, from_env: bool = False) -> S:
     """``raw`` as ``schema``, or a ``ConfigError`` naming ``where.key`` and what was expected."""
     given = {key: value for key, value in raw.items() if value is not None}  # "key:" keeps the default
@@ -101,6 +133,8 @@ class Settings:
     config_path: Path | None = None
     synonyms_path: Path = DATA_DIR / "synonyms.yaml"
     watch: WatchSettings = field(default_factory=WatchSettings)
+    enrich: EnrichSettings = field(default_factory=EnrichSettings)
+    linkcheck: LinkcheckSettings = field(default_factory=LinkcheckSettings)
     platform_sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 

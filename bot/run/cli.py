@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from bot import __version__
 from bot.run.cli_browse import cmd_new, cmd_random, cmd_search, cmd_similar, cmd_topic, cmd_topics
 from bot.run.cli_ops import cmd_bench, cmd_chat, cmd_diff, cmd_feed, cmd_index, cmd_parse, cmd_serve, cmd_sources, cmd_watch, cmd_web
-from bot.run.cli_support import UsageError
+from bot.run.cli_papers import Deps, add_paper_commands
+from bot.run.cli_support import UsageError, load_core, settings
 from bot.run.terminal import DisplayableStream
 
 if TYPE_CHECKING:
@@ -127,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     web = add("web", cmd_web, "serve the web page: search, topics, entries, new entries, feed", json_flag=False)
     web.add_argument("--host", help="address to listen on (default: web.host, 127.0.0.1)")
     web.add_argument("--port", type=_positive, help="port to listen on (default: web.port, else 8080)")
+    add_paper_commands(add, Deps(_positive, load_core, settings, UsageError))  # show, export, enrich, linkcheck
     bench = add("bench", cmd_bench, "measure speed and memory")
     bench.add_argument("--corpus", metavar="DIR", help="extra lists to load (default: ../shared/corpus/lists if present)")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core.settings import ConfigError
 from bot.run.platforms import PLATFORMS, chat_platforms, connect_all, install_redaction, load, senders_of
+from bot.watch.enrich import run_enricher
+from bot.watch.linkcheck import run_linkchecker
 from bot.watch.loop import run_watcher
 
 if TYPE_CHECKING:
@@ -29,6 +31,8 @@ __all__ = ["run_service", "serve"]
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE = 10.0
+BACKGROUND = {"watcher", "enricher", "linkchecker"}
+"""The tasks that watch ``stop`` themselves (the platforms are closed by the exit stack)."""
 
 
 def no_platform_message() -> str:
@@ -80,6 +84,9 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
             for name, connection in connections.items():
                 tasks[name] = asyncio.create_task(connection.wait_closed(), name=name)
             tasks["watcher"] = asyncio.create_task(run_watcher(core, settings, senders_of(connections), stop), name="watcher")
+            # slow background passes; each returns at once when turned off (enrich: false, linkcheck: false)
+            tasks["enricher"] = asyncio.create_task(run_enricher(core, settings, stop), name="enricher")
+            tasks["linkchecker"] = asyncio.create_task(run_linkchecker(core, settings, stop), name="linkchecker")
             log.info("medbot is serving (%s); stop with Ctrl-C or SIGTERM", ", ".join(tasks))
             exit_code = await _wait(stop, tasks)
         except Exception as exc:  # a rejected token, an unreachable API: one line, details at -vv
@@ -116,7 +123,7 @@ async def _wait(stop: asyncio.Event, tasks: dict[str, asyncio.Task[None]]) -> in
 
 async def _finish(tasks: dict[str, asyncio.Task[None]]) -> None:
     """Give the parts watching ``stop`` a grace period, then cancel what is left."""
-    pending = [task for name, task in tasks.items() if not task.done() and name == "watcher"]
+    pending = [task for name, task in tasks.items() if not task.done() and name in BACKGROUND]
     if pending:
         _, late = await asyncio.wait(pending, timeout=SHUTDOWN_GRACE)
         for task in late:
@@ -124,7 +131,7 @@ async def _finish(tasks: dict[str, asyncio.Task[None]]) -> None:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
     for name, task in tasks.items():
-        if name != "watcher" and not task.done():
+        if name not in BACKGROUND and not task.done():
             task.cancel()  # waiting on a platform; the platform itself is closed by the exit stack
     await asyncio.gather(*tasks.values(), return_exceptions=True)
 

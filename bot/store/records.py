@@ -83,6 +83,21 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE alerts ADD COLUMN lease_until TEXT;
     CREATE INDEX outbox_sent ON outbox (platform, chat, sent_at);
     """,
+    # version 3: everything about one paper (bot/store/metadata.py reads these)
+    """
+    CREATE TABLE paper_meta (
+        key TEXT PRIMARY KEY, service TEXT NOT NULL, status TEXT NOT NULL, data TEXT,
+        etag TEXT, last_modified TEXT, fetched_at TEXT NOT NULL, error TEXT
+    );
+    CREATE TABLE link_status (
+        url TEXT PRIMARY KEY, status INTEGER, final_url TEXT, moved INTEGER NOT NULL DEFAULT 0,
+        dead INTEGER NOT NULL DEFAULT 0, checked_at TEXT NOT NULL, last_ok TEXT, error TEXT
+    );
+    CREATE TABLE provenance (
+        entry_key TEXT PRIMARY KEY, source TEXT NOT NULL, sha TEXT, author TEXT, committed_at TEXT,
+        pr_repo TEXT, pr_number INTEGER, pr_author TEXT, fetched_at TEXT NOT NULL
+    );
+    """,
 )
 
 

@@ -33,6 +33,7 @@ from bot.core.settings import Settings
 from bot.store import outbox_states as outbox
 from bot.store.records import Alert, utcnow
 from bot.store.sqlite import Store
+from bot.watch.announce_notes import announcement_notes
 from bot.watch.messages import Message, plan_messages
 
 __all__ = ["LEASE", "OWNER", "DeliveryReport", "RateLimit", "RateLimiter", "deliver"]
@@ -150,7 +151,8 @@ async def deliver(
         await _send_alert(round_, alert)
     items = await asyncio.to_thread(store.claim_outbox, owner, now, now + LEASE, platforms)
     lanes: OrderedDict[tuple[str, str], list[Message]] = OrderedDict()
-    for message in plan_messages(items, settings.watch.digest_after):
+    notes = await asyncio.to_thread(announcement_notes, store, [item.logged for item in items]) if items else {}
+    for message in plan_messages(items, settings.watch.digest_after, notes):
         lanes.setdefault((message.platform, message.chat), []).append(message)
     slots = asyncio.Semaphore(MAX_LANES)
 

@@ -9,7 +9,7 @@ last part's footer ("…and 40 more: /new").
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.replies import EntryView, Reply, ReplyKind
@@ -44,9 +44,10 @@ def _lists(sources: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def announcement(logged: LoggedEntry) -> Reply:
-    """One new entry: title, section, the list(s) it was added to, its links."""
-    return Reply(title=f"New in {_lists(logged.sources)}", entries=(entry_view(logged),), kind=ReplyKind.ANNOUNCEMENT)
+def announcement(logged: LoggedEntry, notes: tuple[str, ...] = ()) -> Reply:
+    """One new entry: title, section, the list(s) it was added to, its links (and ``notes``:
+    authors, the abstract's first sentence, provenance, when known)."""
+    return Reply(title=f"New in {_lists(logged.sources)}", text=notes, entries=(entry_view(logged),), kind=ReplyKind.ANNOUNCEMENT)
 
 
 def digest_part(items: Sequence[LoggedEntry], total: int, part: int, parts: int, *, more: int = 0, mass_change: bool = False) -> Reply:
@@ -61,7 +62,7 @@ def digest_part(items: Sequence[LoggedEntry], total: int, part: int, parts: int,
     return Reply(title=heading, text=text, entries=shown, footer=footer, silent=True, kind=ReplyKind.DIGEST)
 
 
-def plan_messages(items: Sequence[OutboxItem], digest_after: int) -> list[Message]:
+def plan_messages(items: Sequence[OutboxItem], digest_after: int, notes: Mapping[str, tuple[str, ...]] | None = None) -> list[Message]:
     """Group due rows by chat and poll; more than ``digest_after`` become a digest in parts."""
     groups: OrderedDict[tuple[str, str, int], list[OutboxItem]] = OrderedDict()
     for item in items:
@@ -70,7 +71,8 @@ def plan_messages(items: Sequence[OutboxItem], digest_after: int) -> list[Messag
     for (platform, chat, _poll), rows in groups.items():
         forced = any(row.digest for row in rows)
         if not forced and len(rows) <= digest_after:
-            messages.extend(Message(platform, chat, (row,), announcement(row.logged)) for row in rows)
+            messages.extend(Message(platform, chat, (row,), announcement(row.logged, (notes or {}).get(row.logged.entry.key, ())))
+                            for row in rows)
             continue
         chunks = [rows[start : start + DIGEST_PART] for start in range(0, len(rows), DIGEST_PART)]
         shown, rest = chunks[:DIGEST_PARTS], chunks[DIGEST_PARTS:]

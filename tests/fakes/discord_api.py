@@ -19,7 +19,7 @@ from typing import Any
 
 import discord
 import yarl
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 from tests.fakes.loopback import serve_on_loopback
 
@@ -68,6 +68,7 @@ class FakeDiscord:
         self.messages: dict[int, dict[str, Any]] = {}
         self.originals: dict[str, int] = {}  # interaction token -> message id of its response
         self.failures: list[_Failure] = []
+        self.uploads: list[dict[str, Any]] = []  # files sent as multipart: field, filename, data
         self.identified = asyncio.Event()
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
@@ -261,7 +262,7 @@ class FakeDiscord:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [],
+            "attachments": self._attachments(body) or stored.get("attachments", []),
             "embeds": body["embeds"] if "embeds" in body else stored.get("embeds", []),
             "components": body["components"] if "components" in body else stored.get("components", []),
             "pinned": False,
@@ -271,9 +272,17 @@ class FakeDiscord:
         self.messages[message_id] = message
         return message
 
+    def _attachments(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        uploaded = body.get("_files") or []
+        return [
+            {"id": str(next(self._ids)), "filename": f["filename"], "size": len(f["data"]),
+             "url": f"{self.base}/attachments/{f['filename']}", "proxy_url": f"{self.base}/attachments/{f['filename']}"}
+            for f in uploaded
+        ]
+
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
-        body = await request.json() if request.can_read_body else None
+        body = await self._read_body(request)
         self.requests.append(Recorded(request.method, path, dict(request.query), body, request.headers.get("Authorization", "")))
         async with self._changed:
             self._changed.notify_all()
@@ -285,6 +294,28 @@ class FakeDiscord:
         if result is None:
             return web.Response(status=204)
         return web.Response(status=200, body=json.dumps(result).encode(), headers=JSON)
+
+    async def _read_body(self, request: web.Request) -> Any:
+        """JSON, or multipart as discord.py sends files: ``payload_json`` plus ``files[n]`` parts."""
+        if not request.can_read_body:
+            return None
+        if not request.content_type.startswith("multipart/"):
+            return await request.json()
+        body: dict[str, Any] = {}
+        files: list[dict[str, Any]] = []
+        reader = await request.multipart()
+        async for part in reader:
+            if not isinstance(part, BodyPartReader):
+                continue
+            if part.name == "payload_json":
+                body = json.loads(await part.text())
+            else:
+                files.append({"field": part.name, "filename": part.filename, "data": bytes(await part.read())})
+        self.uploads.extend(files)
+        body["_files"] = files
+        if isinstance(body.get("data"), dict):  # an interaction callback: the files go with its message
+            body["data"]["_files"] = files
+        return body
 
     def _route(self, method: str, path: str, body: dict[str, Any]) -> Any:
         parts = path.strip("/").split("/")

@@ -125,6 +125,7 @@ class FakeTelegramAPI:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.messages: dict[tuple[str, int], dict[str, Any]] = {}
         self.webhook_deliveries: list[int] = []  # HTTP statuses the webhook answered
+        self.documents: list[dict[str, Any]] = []  # sendDocument uploads: chat_id, filename, content_type, data
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(100)
@@ -403,6 +404,27 @@ class FakeTelegramAPI:
         self.messages[(chat_id, message["message_id"])] = message
         return 200, message
 
+    async def _api_sendDocument(self, params: dict[str, Any]) -> tuple[int, Any]:
+        """A file upload (multipart): recorded in ``documents`` as Telegram would store it."""
+        chat_id = str(params.get("chat_id", ""))
+        document = params.get("document")
+        if not chat_id or not isinstance(document, dict) or not document.get("data"):
+            return 400, "Bad Request: there is no document in the request"
+        if len(document["data"]) > 50 * 1024 * 1024:
+            return 400, "Bad Request: file is too big"
+        chat = self._chats.get(chat_id)
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids), "date": int(time.time()),
+            "chat": chat.data if chat else {"id": int(chat_id), "type": "private", "first_name": "user"},
+            "from": self._bot_user(),
+            "document": {"file_id": f"doc{len(self.documents)}", "file_unique_id": f"u{len(self.documents)}",
+                         "file_name": document["filename"], "mime_type": document["content_type"],
+                         "file_size": len(document["data"])},
+        }
+        self.documents.append({"chat_id": chat_id, **document})
+        self.messages[(chat_id, message["message_id"])] = message
+        return 200, message
+
     async def _api_editMessageText(self, params: dict[str, Any]) -> tuple[int, Any]:
         if params.get("inline_message_id"):
             return 200, True
@@ -509,6 +531,9 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
     form = await request.post()
     params: dict[str, Any] = {}
     for key, value in form.items():
+        if isinstance(value, web.FileField):  # a multipart upload (sendDocument): keep the bytes
+            params[key] = {"filename": value.filename, "content_type": value.content_type, "data": value.file.read()}
+            continue
         text = value if isinstance(value, str) else str(value)
         if key in _JSON_KEYS:
             try:

@@ -8,7 +8,7 @@ one-letter payload code and the function that renders page N.
 
 from __future__ import annotations
 
-from bot.core.commands import basics, browse, recent, search, subscriptions
+from bot.core.commands import basics, browse, papers, recent, search, subscriptions
 from bot.core.registry import Handler, Pager
 
 __all__ = ["COMMANDS", "PAGERS"]
@@ -22,6 +22,8 @@ COMMANDS: tuple[Handler, ...] = (
     recent.new_entries,
     recent.similar,
     recent.sources,
+    papers.paper,
+    papers.export_command,
     subscriptions.subscribe,
     subscriptions.unsubscribe,
     subscriptions.subscriptions,
@@ -31,4 +33,5 @@ PAGERS: tuple[Pager, ...] = (
     Pager("search", "s", search.search_page),
     Pager("topic", "t", browse.topic_page_by_hash),
     Pager("random", "r", browse.random_again),
+    Pager("paper", "p", papers.paper_page),
 )

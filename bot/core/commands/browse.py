@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.core.commands.common import PER_PAGE, page_buttons, page_of
+from bot.core.details import detail_buttons
 from bot.core.i18n import t
 from bot.core.paging import path_hash
 from bot.core.registry import ArgSpec, command
@@ -63,10 +64,11 @@ async def topic_page(core: MedBot, path: tuple[str, ...], page: int, ctx: Contex
         return Reply(text=(t(ctx.lang, "empty_topic", path=label),), language=ctx.lang)
     where = page_of(result)
     last_number = where.first + len(result.hits) - 1
+    views = tuple(entry_view(hit) for hit in result.hits)
     return Reply(
         title=t(ctx.lang, "topic_title", path=label, first=where.first, last=last_number, total=result.total),
-        entries=tuple(entry_view(hit) for hit in result.hits),
-        buttons=page_buttons(core, "topic", path_hash(path), where, ctx.lang),
+        entries=views,
+        buttons=page_buttons(core, "topic", path_hash(path), where, ctx.lang) + detail_buttons(core, views, where.first),
         language=ctx.lang,
         page=where,
     )

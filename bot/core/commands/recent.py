@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.commands.common import PER_PAGE, usage_error
 from bot.core.i18n import t
+from bot.core.link_health import dead_counts
 from bot.core.registry import ArgKind, ArgSpec, command
 from bot.core.replies import Reply, UserError
 from bot.core.views import entry_view, view_of
@@ -69,6 +70,7 @@ async def sources(core: MedBot, args: str, ctx: Context) -> Reply:
     """List the awesome lists medbot serves, with entry counts and watch status."""
     counts = await core.run_index(core.index.source_counts)
     states = await asyncio.to_thread(core.store.source_states)
+    dead = await asyncio.to_thread(dead_counts, core.settings, core.store)
     lines = []
     for source in core.settings.sources:
         line = t(ctx.lang, "source_line", name=source.name, count=counts.get(source.name, 0))
@@ -82,6 +84,8 @@ async def sources(core: MedBot, args: str, ctx: Context) -> Reply:
                 details.append(t(ctx.lang, "source_changed", when=_when(state.last_change)))
             if state.failures:
                 details.append(t(ctx.lang, "source_failures", n=state.failures))
+        if dead.get(source.name):
+            details.append(t(ctx.lang, "source_dead", n=dead[source.name]))
         if details:
             line += " — " + ", ".join(details)
         lines.append("• " + line)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.core.commands.common import PER_PAGE, page_buttons, page_of, usage_error
+from bot.core.details import detail_buttons
 from bot.core.i18n import t
 from bot.core.registry import ArgSpec, command
 from bot.core.replies import Button, Reply
@@ -62,11 +63,12 @@ async def search_page(core: MedBot, query: str, page: int, ctx: Context, *, per_
         notes.insert(0, t(ctx.lang, "fuzzy_note"))
     where = page_of(result)
     last_number = where.first + len(result.hits) - 1
+    views = tuple(entry_view(hit) for hit in result.hits)
     return Reply(
         title=t(ctx.lang, "results_title", query=shown, first=where.first, last=last_number, total=result.total),
         text=tuple(notes),
-        entries=tuple(entry_view(hit) for hit in result.hits),
-        buttons=page_buttons(core, "search", query, where, ctx.lang) + tuple(buttons),
+        entries=views,
+        buttons=page_buttons(core, "search", query, where, ctx.lang) + tuple(buttons) + detail_buttons(core, views, where.first),
         language=ctx.lang,
         page=where,
         suggestion=result.suggestion,
