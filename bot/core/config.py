@@ -68,6 +68,7 @@ class WatchSettings:
     alert_after_failures: int = 3
     operator_chats: tuple[AnnounceTarget, ...] = ()
     announce: tuple[AnnounceTarget, ...] = ()
+    redirect_hosts: tuple[str, ...] = ()  # hosts besides a list's own that its redirects may go to
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +309,10 @@ def _coerce(value: Any, default: Any, label: str, key: str) -> Any:
         if isinstance(value, bool):
             return value
         raise ConfigError(f"{label}: {key}: expected true or false")
+    if kind is tuple:  # a list of strings, e.g. watch.redirect_hosts
+        if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+            raise ConfigError(f"{label}: {key}: expected a list of strings")
+        return tuple(value)
     if kind in (int, float):
         if isinstance(value, bool):
             raise ConfigError(f"{label}: {key}: expected a number")
@@ -330,7 +335,9 @@ def _apply_env(env: dict[str, str], telegram: TelegramSettings, watch: WatchSett
             if value is None or key in {"operator_chats", "announce"}:
                 continue
             default = getattr(obj, key)
-            if isinstance(default, bool):
+            if isinstance(default, tuple):
+                updates[key] = tuple(part.strip() for part in value.split(",") if part.strip())
+            elif isinstance(default, bool):
                 updates[key] = value.lower() in {"1", "true", "yes", "on"}
             elif isinstance(default, (int, float)):
                 try:
