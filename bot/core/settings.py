@@ -72,6 +72,8 @@ class WatchSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     alert_after_failures: NonNegativeInt = 3
     operator_chats: tuple[AnnounceTarget, ...] = ()
     announce: tuple[AnnounceTarget, ...] = ()
+    redirect_hosts: tuple[str, ...] = ()
+    """Hosts besides a list's own that its redirects may lead to."""
 
 
 class EnrichSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -29,6 +29,7 @@ from bot.core.sources import store_fingerprint
 from bot.store import poll_states
 from bot.store.sqlite import SourceState, Store, Version, utcnow
 from bot.watch.fetch import Fetched, FetchFailed, check_text, fetch_url, read_path
+from bot.watch.guard import held_reason, trustworthy_added
 from index.diff import diff
 from index.model import Entry, ListDocument
 from index.parser import parse
@@ -129,7 +130,8 @@ async def _fetch(
         pending = state is not None and state.pending_hash is not None
         etag = (state.pending_etag if pending else state.etag) if state else None
         modified = (state.pending_last_modified if pending else state.last_modified) if state else None
-        return await fetch_url(client, source.url, etag=etag, last_modified=modified, timeout=watch.timeout, max_bytes=watch.max_bytes)
+        return await fetch_url(client, source.url, etag=etag, last_modified=modified, timeout=watch.timeout,
+                               max_bytes=watch.max_bytes, redirect_hosts=watch.redirect_hosts)
     assert source.path is not None
     known = state.mtime if state is not None and state.content_hash and state.pending_hash is None else None
     return await asyncio.to_thread(read_path, source.path, known, watch.max_bytes)
@@ -172,14 +174,15 @@ async def _process(
     old_document = await asyncio.to_thread(parse, old_text, name)
     if old_document.entries and not document.entries:
         raise FetchFailed("the new version has no entries (an error page or a broken file?)")
-    added = await asyncio.to_thread(_added, old_document, document)  # a diff of two whole lists: CPU work
-    new_keys = {entry.key for entry in document.entries}
-    lost = sum(1 for entry in {e.key: e for e in old_document.entries} if entry not in new_keys)
-    old_count = len({entry.key for entry in old_document.entries})
-    suspicious = lost * 2 > old_count or len(added) > settings.watch.max_added
+    diffed = await asyncio.to_thread(_added, old_document, document)  # a diff of two whole lists: CPU work
+    added = trustworthy_added(document, text, diffed)
+    if len(added) < len(diffed):
+        log.warning("%s: %d added entries not announced (a malformed URL, or cut by the end of the file)",
+                    name, len(diffed) - len(added))
+    reason = held_reason(old_document, document, old_text, text, added, max_added=settings.watch.max_added) or ""
+    suspicious = bool(reason)
     confirmed = suspicious and state.pending_hash == content_hash
     if suspicious and not confirmed:
-        reason = f"mass change: {lost} of {old_count} entries gone, {len(added)} added"
         log.warning("%s: %s; holding this version until a second poll sees it again", name, reason)
         await asyncio.to_thread(
             store.update_source, name,
