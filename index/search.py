@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 from pathlib import Path
 
 from whoosh import query as wq
@@ -31,10 +30,11 @@ from index.analysis import query_tokens, stem_word, words
 from index.model import Entry, ListDocument, entry_id, normalise_url
 from index.search_build import SourceSnapshot, apply_changes, build_generation, want_progress
 from index.search_query import ParsedQuery, parse_query
-from index.search_rank import Correction, Vocabulary, correct_word
+from index.search_rank import IndexLexicon, Vocabulary
 from index.search_scorer import K1, B, VectorScorer
 from index.search_synonyms import SynonymMap, load_synonyms
 from index.search_topics import TopicNode, TopicTable
+from index.spelling import Correction, understand
 
 __all__ = ["Hit", "SearchIndex", "SearchResult", "SourceSnapshot", "SyncReport", "TopicNode"]
 
@@ -246,23 +246,21 @@ class SearchIndex:
                 if filter_query is None:
                     return _empty(query, page, per_page)
                 return self._listing(query, filter_query, page, per_page, source)
-            vocabulary = partial(self._vocabulary_for, searcher)
-            corrections = [c for c in (correct_word(searcher, c, vocabulary) for c in parsed.concepts) if c]
-            suggestion = _apply_corrections(query, corrections) if corrections else None
-            fuzzy = any(not correction.known for correction in corrections)
-            effective = parse_query(suggestion, self._synonyms) if fuzzy and suggestion else parsed
-            total, ranked = self._ranked(searcher, effective, filter_query, page * per_page)
-            if not fuzzy and suggestion and total < per_page:
-                fuzzy_total, fuzzy_ranked = self._ranked(
-                    searcher, parse_query(suggestion, self._synonyms), filter_query, page * per_page
-                )
-                if fuzzy_total > total:
-                    total, ranked, fuzzy = fuzzy_total, fuzzy_ranked, True
+            parsed, corrections = understand(parsed, IndexLexicon(searcher, self._vocabulary_for(searcher)))
+            total, ranked = self._ranked(searcher, parsed, filter_query, page * per_page)
             start = (page - 1) * per_page
             hits = tuple(self._hit(docnum, score, source) for docnum, score in ranked[start : start + per_page])
-            if suggestion:
-                suggestion = _readable_suggestion(query, corrections, self._sample_hits(ranked, hits))
-            return SearchResult(query, total, page, _pages(total, per_page), per_page, suggestion, fuzzy, hits)
+            helped = self._helpful(searcher, corrections, [docnum for docnum, _ in ranked[start : start + per_page]])
+            suggestion = _readable_suggestion(query, helped, self._sample_hits(ranked, hits)) if helped else None
+            return SearchResult(
+                query, total, page, _pages(total, per_page), per_page, suggestion, bool(helped), hits
+            )
+
+    def _helpful(self, searcher: Searcher, corrections: Sequence[Correction], docnums: Sequence[int]) -> list[Correction]:
+        """The corrections that found the first shown entry: only those earn a "did you mean"."""
+        scorer = self._scorer_for(searcher)
+        first = list(docnums[:1])
+        return [c for c in corrections if any(scorer.form_scores(((c.replacement,), 1.0, True))[first] > 0)]
 
     def _sample_hits(self, ranked: Sequence[tuple[int, float]], hits: Sequence[Hit]) -> list[Hit]:
         return list(hits) if hits else [self._hit(docnum, score) for docnum, score in ranked[:5]]
