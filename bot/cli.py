@@ -372,6 +372,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise UsageError(f"medbot: {exc}") from None
     report = core.sync(rebuild=args.rebuild, progress=None)
+    core.index.embed(progress=sys.stderr.isatty())
     what = "rebuilt" if report.rebuilt else "updated"
     changed = list(report.added_sources) + list(report.updated_sources)
     print(

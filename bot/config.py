@@ -30,6 +30,9 @@ __all__ = [
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 """The bundled data shipped with medbot: default lists, sources.yaml, synonyms."""
 
+DEFAULT_SEARCH_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+"""Used when it is in the data dir's model cache or can be downloaded; else lexical."""
+
 
 class ConfigError(Exception):
     """A configuration problem, phrased as one line for the operator."""
@@ -95,6 +98,8 @@ class Settings:
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     telegram_token: str | None = field(default=None, repr=False)
     discord_token: str | None = field(default=None, repr=False)
+    search_model: str = DEFAULT_SEARCH_MODEL
+    """A model directory, a fastembed model name, or "none" (lexical search only)."""
 
     @property
     def index_dir(self) -> Path:
@@ -138,8 +143,8 @@ def load_settings(
 
     sections = {"watch": WatchSettings, "telegram": TelegramSettings, "discord": DiscordSettings}
     for key in raw:
-        if key not in {"sources", "data_dir", "synonyms", *sections}:
-            raise ConfigError(f"{label}: unknown key '{key}' (expected one of: sources, data_dir, synonyms, watch, telegram, discord)")
+        if key not in {"sources", "data_dir", "synonyms", "search", *sections}:
+            raise ConfigError(f"{label}: unknown key '{key}' (expected one of: sources, data_dir, synonyms, search, watch, telegram, discord)")
 
     watch = _parse_watch(_section(raw, "watch", label), label)
     telegram = _parse_plain(TelegramSettings, _section(raw, "telegram", label), label, "telegram")
@@ -170,6 +175,14 @@ def load_settings(
         if not synonyms.is_absolute():
             synonyms = base_dir / synonyms
 
+    search_raw = _section(raw, "search", label)
+    if set(search_raw) - {"model"}:
+        raise ConfigError(f"{label}: search: unknown key (expected: model)")
+    search_model = str(_coerce(search_raw.get("model"), DEFAULT_SEARCH_MODEL, label, "search.model"))
+    search_model = env.get("MEDBOT_SEARCH_MODEL") or search_model
+    if path is not None and search_model.startswith((".", "~")):
+        search_model = str((base_dir / search_model).expanduser())
+
     return Settings(
         sources=tuple(sources),
         data_dir=data_path,
@@ -180,6 +193,7 @@ def load_settings(
         discord=discord,
         telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
         discord_token=env.get("DISCORD_BOT_TOKEN") or None,
+        search_model=search_model,
     )
 
 

@@ -13,6 +13,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
+# No test may reach a model hub: semantic tests name the shared model directory themselves.
+os.environ.setdefault("MEDBOT_SEARCH_MODEL", "none")
 
 
 def shared_dir() -> Path | None:

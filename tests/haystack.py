@@ -1,0 +1,73 @@
+"""The indexes relevance and /similar tests share: bundled lists, and the haystack.
+
+Session-scoped, so the ~50k-entry haystack is parsed, indexed and embedded once per
+run. Its vectors live in pytest's cache directory (``.pytest_cache``), keyed by the
+embedded text, so only the first run on a machine pays for embedding the haystack
+(minutes on two cores); later runs reuse every vector and embed only changed entries.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from index.parser import parse_file
+from index.search import SearchIndex, SourceSnapshot
+from tests.conftest import REPO_ROOT, shared_dir
+
+SHARED = shared_dir() or REPO_ROOT.parent / "shared"
+CORPUS = SHARED / "corpus" / "lists"
+MODEL = SHARED / "models" / "all-MiniLM-L6-v2"
+SEEDS = sorted((REPO_ROOT / "data" / "lists").glob("*.md"))
+
+
+def snapshots(paths: Sequence[Path]) -> list[SourceSnapshot]:
+    return [SourceSnapshot(path.stem, f"{path.stat().st_mtime_ns}", lambda p=path: parse_file(p)) for path in paths]
+
+
+def model_available() -> bool:
+    try:
+        import fastembed  # noqa: F401
+    except ImportError:
+        return False
+    return (MODEL / "onnx" / "model.onnx").is_file()
+
+
+def open_embedded(index_dir: Path, paths: Sequence[Path], vectors: Path | None, label: str) -> SearchIndex:
+    """An index over ``paths``, with the shared model (every entry embedded) when available."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    if vectors is not None:
+        vectors.mkdir(parents=True, exist_ok=True)
+        os.symlink(vectors, index_dir / "vectors")
+    index = SearchIndex.open(index_dir, model=str(MODEL) if model_available() else None)
+    started = time.perf_counter()
+    report = index.sync(snapshots(paths), progress=False)
+    synced = time.perf_counter() - started
+    embedded = index.embed()
+    print(f"\n{label}: {report.entries} documents indexed in {synced:.1f}s, "
+          f"{embedded} embedded in {time.perf_counter() - started - synced:.1f}s")
+    return index
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
+    """The bundled lists, with vectors when the model is here (``semantic_paused``: lexical)."""
+    index = open_embedded(tmp_path_factory.mktemp("seed-index"), SEEDS, None, "bundled lists")
+    yield index
+    index.close()
+
+
+@pytest.fixture(scope="session")
+def corpus_index(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
+    """The bundled lists among the shared corpus, vectors (when possible) cached across runs."""
+    if not CORPUS.is_dir():
+        pytest.skip("shared corpus not available")
+    vectors = Path(request.config.cache.mkdir("medbot-haystack-vectors"))
+    paths = SEEDS + sorted(CORPUS.glob("*.md"))
+    index = open_embedded(tmp_path_factory.mktemp("corpus-index"), paths, vectors, "haystack")
+    yield index
+    index.close()
