@@ -42,6 +42,8 @@ COORD_POWER = 2.0
 IDF_POWER = 1.0
 # An entry that has some words of a multi-word concept scores them at this fraction.
 PART_WEIGHT = 0.5
+# A term's fields other than its best one count at this fraction.
+OTHER_FIELDS = 0.3
 # An intent word ("code", "dataset") adds this share of its score; it is never required.
 SOFT_WEIGHT = 0.5
 # Postings kept in memory per searcher (docnum + score: 12 bytes each).
@@ -163,12 +165,16 @@ class VectorScorer:
         """One form of a concept as a dense score array (0 = no match)."""
         scores = np.zeros(self._size)
         if len(terms) == 1:
+            best = np.zeros(self._size)
             for name, field_weight in self._fields:
                 docs, values = self.postings(name, terms[0])
                 if len(docs):
-                    scores[docs] += values * (field_weight * weight)
-            return scores
+                    field_scores = values * (field_weight * weight)
+                    scores[docs] += field_scores
+                    best[docs] = np.maximum(best[docs], field_scores)
+            return _fields_combined(best, scores)
         if exact:
+            best = np.zeros(self._size)
             for name, field_weight in self._fields:
                 if name not in self._phrase_fields:
                     continue
@@ -179,8 +185,10 @@ class VectorScorer:
                 for term in terms:
                     term_docs, values = self.postings(name, term)
                     total += values[np.searchsorted(term_docs, docs)]
-                scores[docs] += total * (field_weight * weight)
-            return scores
+                field_scores = total * (field_weight * weight)
+                scores[docs] += field_scores
+                best[docs] = np.maximum(best[docs], field_scores)
+            return _fields_combined(best, scores)
         # every word somewhere in the entry, each in its best-weighted fields summed
         every = np.ones(self._size, dtype=bool)
         for term in terms:
@@ -278,6 +286,17 @@ class VectorScorer:
         scored[hits] = final
         top = _top(hits, final, window)
         return total, [(int(doc), float(scored[doc])) for doc in top]
+
+
+def _fields_combined(best: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """A term's best field in full, its other fields at ``OTHER_FIELDS``.
+
+    Summing every field let a generic word repeated in the title, the repository name
+    and the description ("bubble-table") outscore a rare word said once in a title.
+    """
+    if OTHER_FIELDS == 1.0:
+        return total
+    return best + (total - best) * OTHER_FIELDS
 
 
 def _top(docs: np.ndarray, scores: np.ndarray, window: int) -> np.ndarray:
