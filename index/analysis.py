@@ -117,11 +117,11 @@ def _cached_words(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 def stem_word(word: str) -> str:
     """The Porter2 (Snowball English) stem of a word; others (Chinese, numbers) as they are."""
     if word.isascii() and word.isalpha():
-        return porter2_stem(word)
+        return str(porter2_stem(word))
     return word
 
 
-class MixedTokenizer(Tokenizer):
+class MixedTokenizer(Tokenizer):  # type: ignore[misc]  # Whoosh is untyped
     """Whoosh tokenizer: Han runs through rjieba, the rest through a word regex.
 
     Positions count main words only; search-mode sub-words (``subwords=True``) are
@@ -138,7 +138,7 @@ class MixedTokenizer(Tokenizer):
     def __hash__(self) -> int:
         return hash((MixedTokenizer, self.subwords))
 
-    def __call__(  # type: ignore[override]
+    def __call__(
         self,
         value: str,
         positions: bool = False,

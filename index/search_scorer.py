@@ -21,6 +21,7 @@ non-zero scores, so counting costs nothing extra.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
@@ -243,7 +244,7 @@ class VectorScorer:
         matched = int(np.count_nonzero(scores))
         if not matched:
             return 0.0
-        return float(np.log((self._size + 1) / (matched + 0.5))) ** IDF_POWER
+        return math.pow(math.log((self._size + 1) / (matched + 0.5)), IDF_POWER)
 
     def rank(
         self, concepts: Sequence[Concept], filter_query: wq.Query | None, window: int, bonus: float
@@ -296,7 +297,8 @@ def _fields_combined(best: np.ndarray, total: np.ndarray) -> np.ndarray:
     """
     if OTHER_FIELDS == 1.0:
         return total
-    return best + (total - best) * OTHER_FIELDS
+    combined: np.ndarray = best + (total - best) * OTHER_FIELDS
+    return combined
 
 
 def _top(docs: np.ndarray, scores: np.ndarray, window: int) -> np.ndarray:
@@ -342,7 +344,8 @@ def _leaf_lengths(leaf: Any, field: str) -> np.ndarray:
     raw = _raw_length_bytes(leaf, field, count)
     if raw is None:  # not the W3 codec: ask document by document
         return np.asarray([leaf.doc_field_length(d, field, 0) or 0 for d in range(count)], dtype=np.float64)
-    return _LENGTHS[raw]
+    lengths: np.ndarray = _LENGTHS[raw]
+    return lengths
 
 
 def _raw_length_bytes(leaf: Any, field: str, count: int) -> np.ndarray | None:

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from whoosh import query as wq
 
+from index import search_scorer
 from index.parser import parse
 from index.search import FIELDS, PHRASE_FIELDS, SearchIndex, SourceSnapshot
 from index.search_query import Concept, parse_query
-from index import search_scorer
 from index.search_scorer import VectorScorer
 from index.search_synonyms import load_synonyms
 
