@@ -34,8 +34,10 @@ from index.search_intents import KindCache, prefer
 from index.search_query import ParsedQuery, parse_query
 from index.search_rank import IndexLexicon, Vocabulary
 from index.search_scorer import K1, B, VectorScorer
+from index.search_semantic import SemanticSearch
 from index.search_synonyms import SynonymMap, load_synonyms
 from index.search_topics import TopicNode, TopicTable
+from index.semantic_index import SemanticLayer
 from index.spelling import Correction, understand
 
 __all__ = ["Hit", "SearchIndex", "SearchResult", "SourceSnapshot", "SyncReport", "TopicNode"]
@@ -85,11 +87,16 @@ class SyncReport:
     rebuilt: bool
 
 
-class SearchIndex:
-    """The index in ``index_dir``; see the module docstring."""
+class SearchIndex(SemanticSearch):
+    """The index in ``index_dir``; see the module docstring.
 
-    def __init__(self, index_dir: Path, synonyms_path: Path | None = None) -> None:
+    ``model`` (a model directory, a fastembed model name, or None/"none") adds dense
+    retrieval beside Whoosh; vectors are cached in ``index_dir/vectors``.
+    """
+
+    def __init__(self, index_dir: Path, synonyms_path: Path | None = None, model: str | None = None) -> None:
         self.index_dir = Path(index_dir)
+        self._semantic = SemanticLayer(model, self.index_dir / "vectors", self.index_dir / "models")
         self._synonyms_path = synonyms_path
         self._synonyms: SynonymMap = load_synonyms(synonyms_path)
         self._lock = threading.RLock()
@@ -104,9 +111,9 @@ class SearchIndex:
         self._checked_at = time.monotonic()
 
     @classmethod
-    def open(cls, index_dir: Path, synonyms_path: Path | None = None) -> SearchIndex:
+    def open(cls, index_dir: Path, synonyms_path: Path | None = None, model: str | None = None) -> SearchIndex:
         """Open the served generation if there is a current one (building waits for sync)."""
-        index = cls(index_dir, synonyms_path)
+        index = cls(index_dir, synonyms_path, model)
         index._reopen()
         return index
 
@@ -148,6 +155,7 @@ class SearchIndex:
         self._scorer = None
 
     def close(self) -> None:
+        self._semantic.stop()
         with self._lock:
             self._close_handles()
 
@@ -250,7 +258,7 @@ class SearchIndex:
                     return _empty(query, page, per_page)
                 return self._listing(query, filter_query, page, per_page, source)
             parsed, corrections = understand(parsed, IndexLexicon(searcher, self._vocabulary_for(searcher)))
-            total, ranked = self._ranked(searcher, parsed, filter_query, page * per_page)
+            total, ranked = self._ranked(searcher, parsed, filter_query, page * per_page, query)
             if parsed.intents:
                 ranked = prefer(ranked, parsed.intents, self._kinds_for(searcher))
             start = (page - 1) * per_page
@@ -271,11 +279,13 @@ class SearchIndex:
         return list(hits) if hits else [self._hit(docnum, score) for docnum, score in ranked[:5]]
 
     def _ranked(
-        self, searcher: Searcher, parsed: ParsedQuery, filter_query: wq.Query | None, needed: int
+        self, searcher: Searcher, parsed: ParsedQuery, filter_query: wq.Query | None, needed: int,
+        text: str | None = None,
     ) -> tuple[int, list[tuple[int, float]]]:
-        return self._scorer_for(searcher).rank(
+        lexical = self._scorer_for(searcher).rank(
             parsed.concepts, filter_query, max(RERANK_WINDOW, needed), CONCEPT_BONUS
         )
+        return self._with_dense(searcher, parsed, filter_query, text, lexical, needed)
 
     def _vocabulary_for(self, searcher: Searcher) -> Vocabulary:
         """The typo vocabulary of this searcher, built on the first word that needs it."""
@@ -387,6 +397,7 @@ class SearchIndex:
             self._table()
             self._vocabulary_for(searcher)
             self._scorer_for(searcher).warm()
+        self.start_semantic()  # vectors load or embed in the background; search is lexical until then
 
     def topics(self) -> tuple[TopicNode, ...]:
         """The section tree of all lists merged by name, with entry counts."""
@@ -466,16 +477,18 @@ class SearchIndex:
         return docnum
 
     def similar(self, id_or_url: str, limit: int = 5) -> list[Hit]:
-        """Entries like the given one (Whoosh more-like-this on its title and text)."""
+        """Entries like the given one: nearest vectors, more-like-this, its own section first."""
         with self._lock:
             self._check_fresh()
             docnum = self._find(id_or_url)
-            if docnum is None or self._searcher is None:
+            searcher = self._searcher
+            if docnum is None or searcher is None:
                 return []
-            entry = store.occurrences_from_blob(self._searcher.stored_fields(docnum)["blob"])[0]
+            entry = store.occurrences_from_blob(searcher.stored_fields(docnum)["blob"])[0]
             text = " ".join([entry.title, entry.title, entry.description, " ".join(entry.section)])
-            results = self._searcher.more_like(docnum, "title", text=text, top=limit, numterms=10)
-            return [self._hit(hit.docnum, hit.score) for hit in results]
+            results = searcher.more_like(docnum, "title", text=text, top=max(30, limit), numterms=10)
+            lexical = [(hit.docnum, float(hit.score)) for hit in results]
+            return [self._hit(doc, score) for doc, score in self._similar_ranked(searcher, docnum, lexical, limit)]
 
     def source_counts(self) -> dict[str, int]:
         """Entries per configured source (as parsed, duplicates within a list counted once)."""
