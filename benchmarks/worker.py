@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import pickle
 import sys
 import time
@@ -31,9 +32,16 @@ __all__ = ["main"]
 PER_PAGE = 5
 
 
+def _use_model(args: dict[str, Any]) -> None:
+    """The phase's search.model (the bench names it; "none" = lexical only)."""
+    os.environ["MEDBOT_SEARCH_MODEL"] = str(args.get("model") or "none")
+
+
 def medbot_build(args: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks.semantic_phases import embedding_figures
     from bot.core import MedBot
 
+    _use_model(args)
     started = time.perf_counter()
     core = MedBot.load(args["config"], args["data_dir"], sync=False)
     open_s = time.perf_counter() - started
@@ -55,6 +63,8 @@ def medbot_build(args: dict[str, Any]) -> dict[str, Any]:
         "index_files": sum(1 for p in index_dir.rglob("*") if p.is_file()),
         "peak_rss_build_mb": rss_build,
     }
+    if args.get("lists_dir"):
+        figures["embedding"] = embedding_figures(core, Path(args["lists_dir"]))
     for key, path_text in args["changed"].items():
         path = Path(path_text)
         extra = new_entry_line(seed=len(figures) + time.time_ns() % 1000)
@@ -67,15 +77,20 @@ def medbot_build(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def medbot_query(args: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks.semantic_phases import relevance_figures, wait_for_vectors
     from bot.app import Context
     from bot.core import MedBot
     from bot.paging import Action, encode
 
+    _use_model(args)
     started = time.perf_counter()
     core = MedBot.load(args["config"], args["data_dir"])
     figures: dict[str, Any] = {"open_s": round(time.perf_counter() - started, 4)}
     # `medbot serve` warms the index before it takes questions; so does this phase.
     figures["warm_s"] = round(timed(core.index.warm), 4)
+    # ...and then answers lexically until the background thread has the vectors ready
+    figures["semantic_ready_s"] = wait_for_vectors(core.index)
+    figures["semantic"] = core.index.semantic_ready
     queries = load_queries(Path(args["queries"]))
     passes = int(args["passes"])
     warmup = bool(args.get("warmup", True))  # for core.handle, whose first pass follows the search passes
@@ -126,6 +141,8 @@ def medbot_query(args: dict[str, Any]) -> dict[str, Any]:
             return [tuple(filter(None, [h.entry.url, *(link.url for link in h.entry.links)])) for h in hits]
 
         figures["relevance"] = hit_at_5(judged, urls)
+    if args.get("sets"):
+        figures["relevance_sets"] = relevance_figures(core.index, args["sets"], PER_PAGE)
     figures["peak_rss_query_mb"] = peak_rss_mb()
     core.close()
     return figures
@@ -155,9 +172,18 @@ def baseline(args: dict[str, Any]) -> dict[str, Any]:
     if args.get("relevance"):
         judged = load_relevance(Path(args["relevance"]))
         figures["relevance"] = hit_at_5(judged, lambda text: engine.search(text, 1, PER_PAGE))
+    for name, path in (args.get("sets") or {}).items():
+        found = hit_at_5(load_relevance(Path(path)), lambda text: engine.search(text, 1, PER_PAGE))
+        figures.setdefault("relevance_sets", {})[name] = {"lexical": found}
     figures["peak_rss_query_mb"] = peak_rss_mb()
     engine.close()
     return figures
+
+
+def _bundled_relevance(args: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks.semantic_phases import bundled_relevance
+
+    return bundled_relevance(args)
 
 
 def _ms(samples: list[float]) -> list[float]:
@@ -190,6 +216,7 @@ PHASES = {
     "medbot-build": medbot_build,
     "medbot-query": medbot_query,
     "baseline": baseline,
+    "bundled-relevance": _bundled_relevance,
     "diff": diff_phase,
     "poll": poll_phase,
 }

@@ -85,10 +85,11 @@ class SemanticSearch:
     def embedding_texts(self, searcher: Any, docnums: Sequence[int]) -> list[str] | None:
         """The embedded text of each document, or None when the searcher was replaced."""
         with self._lock:
-            if searcher is not self._searcher:
+            current = self._searcher
+            if current is None or searcher is not current:
                 return None
             return [
-                embedding_text(store.occurrences_from_blob(searcher.stored_fields(docnum)["blob"]))
+                embedding_text(store.occurrences_from_blob(current.stored_fields(docnum)["blob"]))
                 for docnum in docnums
             ]
 

@@ -94,13 +94,15 @@ class Embedder:
         return _normalised(result)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
+        row: np.ndarray = self.embed([text])[0]
+        return row
 
 
 def _normalised(rows: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return rows / norms
+    scaled: np.ndarray = rows / norms
+    return scaled
 
 
 def model_slug(spec: str) -> str:

@@ -41,7 +41,7 @@ class DenseVectors:
     complete: bool
 
     def similarities(self, query: np.ndarray) -> np.ndarray:
-        scores = self.matrix @ query
+        scores: np.ndarray = self.matrix @ query
         scores[~self.present] = -1.0
         return scores
 
@@ -196,8 +196,9 @@ class SemanticLayer:
             new_keys.extend(key for key, _ in chunk)
             if progress:
                 _progress(start + len(chunk), len(pending), started)
-        live = keys[keys != 0]
-        cache.add(new_keys, np.concatenate(new_vectors), keep=live)
+        # Never pruned here: vectors of edited-away texts are 1.5 KB each, and one cache
+        # directory may serve several indexes of the same lists (a bot and a CLI test).
+        cache.add(new_keys, np.concatenate(new_vectors))
         if progress:
             sys.stderr.write("\n")
         log.info("semantic search: embedded %d entries in %.1fs", len(pending), time.perf_counter() - started)
