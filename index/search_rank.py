@@ -7,7 +7,7 @@ word. Ranking itself (BM25F, weighted coordination) is in ``search_scorer``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from rapidfuzz.distance import OSA
@@ -17,6 +17,7 @@ __all__ = ["IndexLexicon", "Vocabulary", "term_frequency"]
 
 TEXT_FIELDS = ("title", "section", "tags", "description", "links")
 CORRECTION_FIELDS = ("title", "section", "description")
+MAX_ANSWERS = 100_000
 
 
 def term_frequency(searcher: Searcher, term: str) -> int:
@@ -40,6 +41,7 @@ class Vocabulary:
         terms = sorted({term for name in fields for term in reader.field_terms(name) if term.isalpha()})
         self.terms = terms
         self.term_set = frozenset(terms)
+        self.answers: dict[tuple[str, str], int] = {}  # IndexLexicon's memory
         lengths = np.fromiter((len(term) for term in terms), dtype=np.int64, count=len(terms))
         points = np.frombuffer("".join(terms).encode("utf-32-le"), dtype=np.uint32)
         owners = np.repeat(np.arange(len(terms)), lengths)
@@ -77,7 +79,12 @@ def _letter_codes(points: np.ndarray) -> np.ndarray:
 
 
 class IndexLexicon:
-    """The ``spelling.Lexicon`` of one open searcher (the vocabulary is shared and lazy)."""
+    """The ``spelling.Lexicon`` of one open searcher.
+
+    Each question costs a posting-table lookup per field (a tenth of a millisecond),
+    and a chatty query asks about twenty words, so answers are remembered with the
+    vocabulary, which lives as long as the searcher.
+    """
 
     def __init__(self, searcher: Searcher, vocabulary: Vocabulary) -> None:
         self._searcher = searcher
@@ -85,11 +92,13 @@ class IndexLexicon:
 
     def known(self, term: str) -> bool:
         """The term is in some text field of some entry: a word the lists use."""
-        return term_frequency(self._searcher, term) > 0
+        if term in self._vocabulary.term_set:
+            return True
+        return self._remember("k", term, lambda: term_frequency(self._searcher, term)) > 0
 
     def frequency(self, term: str) -> int:
         reader = self._searcher.reader()
-        return sum(reader.doc_frequency(name, term) for name in CORRECTION_FIELDS)
+        return self._remember("f", term, lambda: sum(reader.doc_frequency(name, term) for name in CORRECTION_FIELDS))
 
     def has(self, term: str) -> bool:
         """Cheap membership in the correction fields' words (no posting lookups)."""
@@ -97,3 +106,13 @@ class IndexLexicon:
 
     def near(self, term: str, maxdist: int) -> list[tuple[str, int]]:
         return self._vocabulary.within(term, maxdist)
+
+    def _remember(self, kind: str, term: str, count: Callable[[], int]) -> int:
+        answers = self._vocabulary.answers
+        key = (kind, term)
+        found = answers.get(key)
+        if found is None:
+            if len(answers) >= MAX_ANSWERS:
+                answers.clear()
+            found = answers[key] = count()
+        return found

@@ -166,16 +166,19 @@ class VectorScorer:
         """One form of a concept as a dense score array (0 = no match)."""
         scores = np.zeros(self._size)
         if len(terms) == 1:
-            best = np.zeros(self._size)
-            for name, field_weight in self._fields:
-                docs, values = self.postings(name, terms[0])
-                if len(docs):
-                    field_scores = values * (field_weight * weight)
-                    scores[docs] += field_scores
-                    best[docs] = np.maximum(best[docs], field_scores)
-            return _fields_combined(best, scores)
+            found = [
+                (docs, values * (field_weight * weight))
+                for name, field_weight in self._fields
+                for docs, values in (self.postings(name, terms[0]),)
+                if len(docs)
+            ]
+            if len(found) <= 1 or OTHER_FIELDS == 1.0:
+                for docs, values in found:
+                    scores[docs] += values
+                return scores
+            return self._fields_combined(found, scores)
         if exact:
-            best = np.zeros(self._size)
+            found = []
             for name, field_weight in self._fields:
                 if name not in self._phrase_fields:
                     continue
@@ -186,10 +189,12 @@ class VectorScorer:
                 for term in terms:
                     term_docs, values = self.postings(name, term)
                     total += values[np.searchsorted(term_docs, docs)]
-                field_scores = total * (field_weight * weight)
-                scores[docs] += field_scores
-                best[docs] = np.maximum(best[docs], field_scores)
-            return _fields_combined(best, scores)
+                found.append((docs, total * (field_weight * weight)))
+            if len(found) <= 1 or OTHER_FIELDS == 1.0:
+                for docs, values in found:
+                    scores[docs] += values
+                return scores
+            return self._fields_combined(found, scores)
         # every word somewhere in the entry, each in its best-weighted fields summed
         every = np.ones(self._size, dtype=bool)
         for term in terms:
@@ -197,6 +202,21 @@ class VectorScorer:
             every &= one > 0
             scores += one
         scores[~every] = 0.0
+        return scores
+
+    def _fields_combined(self, found: Sequence[Postings], scores: np.ndarray) -> np.ndarray:
+        """A term's best field in full, its other fields at ``OTHER_FIELDS`` (into ``scores``).
+
+        Summing every field let a generic word repeated in the title, the repository name
+        and the description ("bubble-table") outscore a rare word said once in a title.
+        """
+        best = np.zeros(self._size)
+        for docs, values in found:
+            scores[docs] += values
+            best[docs] = np.maximum(best[docs], values)
+        # best + (sum - best) * damping, as two whole-array operations
+        scores *= OTHER_FIELDS
+        scores += best * (1.0 - OTHER_FIELDS)
         return scores
 
     def form_scores(self, form: Form) -> np.ndarray:
@@ -287,18 +307,6 @@ class VectorScorer:
         scored[hits] = final
         top = _top(hits, final, window)
         return total, [(int(doc), float(scored[doc])) for doc in top]
-
-
-def _fields_combined(best: np.ndarray, total: np.ndarray) -> np.ndarray:
-    """A term's best field in full, its other fields at ``OTHER_FIELDS``.
-
-    Summing every field let a generic word repeated in the title, the repository name
-    and the description ("bubble-table") outscore a rare word said once in a title.
-    """
-    if OTHER_FIELDS == 1.0:
-        return total
-    combined: np.ndarray = best + (total - best) * OTHER_FIELDS
-    return combined
 
 
 def _top(docs: np.ndarray, scores: np.ndarray, window: int) -> np.ndarray:

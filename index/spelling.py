@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from string import ascii_lowercase
 from typing import Protocol
 
@@ -35,6 +36,8 @@ SPLIT_WEIGHT = 0.9
 MIN_CORRECTED = 4
 MIN_PART = 3
 MAX_EDITS1_LENGTH = 16
+# One-edit variants are tried in the last letters only: where an ending hides a slip.
+TAIL = 6
 # A word this many entries use is an established word, not a joined pair.
 COMMON = 50
 
@@ -179,7 +182,7 @@ def _one_edit_stems(word: str, lexicon: Lexicon) -> set[str]:
     if len(word) > MAX_EDITS1_LENGTH:
         return set()
     found: set[str] = set()
-    for variant in _edits1(word):
+    for variant in _edits1(word, max(0, len(word) - TAIL)):
         for end in range(max(MIN_PART, len(variant) - 5), len(variant) + 1):
             prefix = variant[:end]
             if lexicon.has(prefix) and stem_word(variant) == prefix:
@@ -188,12 +191,14 @@ def _one_edit_stems(word: str, lexicon: Lexicon) -> set[str]:
     return found
 
 
-def _edits1(word: str) -> set[str]:
-    """Every string one deletion, transposition, replacement or insertion from ``word``."""
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+@lru_cache(maxsize=2048)
+def _edits1(word: str, start: int = 0) -> frozenset[str]:
+    """Every string one deletion, transposition, replacement or insertion from ``word``,
+    with the edit at ``start`` or later (slips before the ending are the stems' job)."""
+    splits = [(word[:i], word[i:]) for i in range(start, len(word) + 1)]
     variants = {left + right[1:] for left, right in splits if right}
     variants |= {left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1}
     variants |= {left + letter + right[1:] for left, right in splits if right for letter in ascii_lowercase}
     variants |= {left + letter + right for left, right in splits for letter in ascii_lowercase}
     variants.discard(word)
-    return variants
+    return frozenset(variants)
