@@ -121,7 +121,7 @@ def _joined_term(a: str, b: str, lexicon: Lexicon) -> str | None:
     joined = stem_word(a + b)
     if len(joined) < 2 * MIN_PART:
         return None
-    if lexicon.has(joined):
+    if lexicon.known(joined):  # repository names too ("MedicalChatbot")
         return joined
     if lexicon.known(stem_word(a)) and lexicon.known(stem_word(b)):
         return None  # two good words: leave them be
