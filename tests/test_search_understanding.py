@@ -31,6 +31,10 @@ SINGLE_CELL = """# Awesome Single Cell
 * [Harmonization of clinical records](https://example.org/harmonization-2) - record harmonization.
 * [MNN](https://example.org/mnn) - batch effect correction by matching mutual nearest neighbours.
 
+## Tools
+* [scScope](https://github.com/AltschulerWu-Lab/scScope) - recurrent autoencoder for cell profiles.
+* [trfl](https://github.com/deepmind/trfl/) - reinforcement learning building blocks.
+
 ## Imputation
 * [scImpute](https://example.org/scimpute) - statistical imputation of dropouts in scRNA-seq.
 * [MAGIC](https://example.org/magic) - diffusion-based imputation of single cell data.
@@ -41,7 +45,8 @@ SINGLE_CELL = """# Awesome Single Cell
 # Frequent neighbours of the rare right words: the corrector of old rewrote a word seen
 # once or twice into a word seen twenty times (cellranger -> cellrank).
 SINGLE_CELL += "\n## Neighbours\n" + "".join(
-    f"* [CellRank study {n}](https://example.org/cellrank-{n}) - harmonization and connect, part {n}.\n" for n in range(24)
+    f"* [CellRank study {n}](https://example.org/cellrank-{n}) - harmonization and connect, scope of a trial {n}.\n"
+    for n in range(24)
 )
 
 GENOMICS = """# Awesome Genomics
@@ -118,6 +123,8 @@ def _titles(result: SearchResult) -> list[str]:
     [
         ("cellranger", "CellRanger"),
         ("harmony", "Harmony"),
+        ("scScope", "scScope"),
+        ("trfl", "trfl"),
         ("DeepSEA", "DeepSEA: predicting effects of noncoding variants"),
         ("ExPecto", "ExPecto: ab initio prediction of expression from sequence"),
     ],
