@@ -28,7 +28,7 @@ from benchmarks.corpus import QUERIES_PATH, Workspace, default_corpus_dir, load_
 from benchmarks.phases import PhaseFailed, cold_start, run_worker
 from benchmarks.relevance import relevance_path, relevance_sets
 from benchmarks.report import BASELINES, check_targets, draw_chart, format_table, ratios
-from benchmarks.semantic_phases import bench_model
+from benchmarks.semantic_phases import bench_model, seed_vectors
 
 __all__ = ["bench_main", "run_bench"]
 
@@ -91,6 +91,8 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
             changed["incremental_largest_s"] = str(max(workspace.files, key=lambda p: p.stat().st_size))
         model = bench_model()
         figures["model"] = model
+        if seed_vectors(workspace.data_dir / "index" / "vectors", model):
+            notes.append("vector cache seeded from $MEDBOT_BENCH_VECTORS: embed_first_s is not a first embedding")
         build = run_worker("medbot-build", {"config": str(workspace.config_path), "data_dir": str(workspace.data_dir),
                                             "changed": changed, "model": model, "lists_dir": str(workspace.lists_dir)})
         figures["embedding"] = build.get("embedding")

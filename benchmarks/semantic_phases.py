@@ -20,7 +20,7 @@ from benchmarks.corpus import SEEDS_DIR, generate_list
 from benchmarks.relevance import hit_at_5, load_relevance
 from benchmarks.stats import timed
 
-__all__ = ["bench_model", "bundled_relevance", "embedding_figures", "relevance_figures", "wait_for_vectors"]
+__all__ = ["bench_model", "seed_vectors", "bundled_relevance", "embedding_figures", "relevance_figures", "wait_for_vectors"]
 
 ADDED_ENTRIES = 1000
 
@@ -37,6 +37,27 @@ def bench_model() -> str:
     shared = shared_dir()
     local = shared / "models" / "all-MiniLM-L6-v2" if shared else None
     return str(local) if local is not None and (local / "onnx" / "model.onnx").is_file() else "none"
+
+
+def seed_vectors(vectors_dir: Path, model: str) -> bool:
+    """Copy ``$MEDBOT_BENCH_VECTORS`` (a vector cache: keys.npy, vectors.npy) in, if set.
+
+    The first embedding of the haystack takes many minutes on two cores; a maintainer
+    who measured it once can skip it on later runs (the run says so in its notes).
+    """
+    import os
+    import shutil
+
+    from index.semantic import model_slug
+
+    source = os.environ.get("MEDBOT_BENCH_VECTORS")
+    if not source or model == "none" or not (Path(source) / "keys.npy").is_file():
+        return False
+    target = vectors_dir / model_slug(model)
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("keys.npy", "vectors.npy"):
+        shutil.copyfile(Path(source) / name, target / name)
+    return True
 
 
 def _embedded(index: Any) -> int:

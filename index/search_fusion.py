@@ -25,11 +25,14 @@ __all__ = ["dense_weight", "fuse", "lexical_weight", "similar_ranking", "strip_f
 DENSE_CANDIDATES = 60
 DENSE_FLOOR = 0.25
 """Below this best cosine similarity the dense side knows nothing useful (MiniLM)."""
-DENSE_FULL = 0.45
+DENSE_FULL = 0.6
 """At or above this best similarity the dense side gets its full weight."""
 LEXICAL_MIN, LEXICAL_MAX = 0.2, 0.85
 DENSE_ONLY_MIN = 0.3
 """A dense-only candidate needs at least this similarity to be listed at all."""
+DENSE_ONLY_POWER = 2.0
+"""Dense-only candidates count (1 - quality) ** this: a precise keyword match leaves
+little room for entries that hold none of the query's words."""
 
 _FILTER = re.compile(r'(?<![^\s(])(?:topic|year|source|tag)\s*:\s*(?:"[^"]*"|\S+)', re.I)
 
@@ -86,10 +89,13 @@ def fuse(
         if int(doc) not in scores and similarity < DENSE_ONLY_MIN:
             continue
         scores[int(doc)] = scores.get(int(doc), 0.0)
+    lexical_docs = {doc for doc, _ in lexical}
+    outsider = (1.0 - min(max(quality, 0.0), 1.0)) ** DENSE_ONLY_POWER if lexical else 1.0
     for doc in scores:
         similarity = float(similarities[doc])
         if similarity > floor:
-            scores[doc] += beta * (similarity - floor) / (best - floor)
+            share = 1.0 if doc in lexical_docs else outsider
+            scores[doc] += beta * share * (similarity - floor) / (best - floor)
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
