@@ -111,6 +111,10 @@ def format_table(figures: dict[str, Any]) -> str:
     out += ["", f"{'engine':18} {'build s':>8} {'index MB':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'hit@5':>6} {'RSS MB':>7}"]
     engines = [("medbot", figures), ("medbot handle", {"search": figures.get("handle", {})}),
                ("medbot 1st pass", {"search": figures.get("search_first_pass", {})})]
+    hybrid = figures.get("hybrid") or {}
+    if hybrid:
+        engines += [("hybrid", hybrid), ("hybrid handle", {"search": hybrid.get("handle", {})}),
+                    ("hybrid 1st pass", {"search": hybrid.get("search_first_pass", {})})]
     engines += [(name, figures.get("baselines", {}).get(name) or {}) for name in BASELINES]
     for name, data in engines:
         out.append(
@@ -133,6 +137,12 @@ def format_table(figures: dict[str, Any]) -> str:
         ("peak RSS, build's largest child", figures.get("peak_rss_build_child_mb"), "MB"),
         ("peak RSS, query process", figures.get("peak_rss_query_mb"), "MB"),
         ("peak RSS, cold `medbot search`", figures.get("peak_rss_cold_start_mb"), "MB"),
+        ("peak RSS, build + embedding", figures.get("peak_rss_embed_mb"), "MB"),
+        ("hybrid: vectors ready after warm", lookup(figures, "hybrid.semantic_ready_s"), "s"),
+        ("embedded texts: first / rebuild", f"{lookup(figures, 'embedding.embedded_first')} / "
+         f"{lookup(figures, 'embedding.embedded_on_rebuild')}", ""),
+        ("added 1,000-entry list: embedded", lookup(figures, "embedding.embedded_on_add"), "texts"),
+        ("added 1,000-entry list: sync+embed", lookup(figures, "embedding.add_list_s"), "s"),
     ]
     out += ["", "other figures:"]
     out += [f"  {label:34} {_fmt(value, 4):>10} {unit}" for label, value, unit in other]

@@ -96,6 +96,7 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
         build = run_worker("medbot-build", {"config": str(workspace.config_path), "data_dir": str(workspace.data_dir),
                                             "changed": changed, "model": model, "lists_dir": str(workspace.lists_dir)})
         figures["embedding"] = build.get("embedding")
+        figures["peak_rss_embed_mb"] = build.get("peak_rss_embed_mb")
         for key in ("build_s", "indexed_entries", "index_bytes", "index_files", "incremental_s", "incremental_largest_s"):
             figures[key] = build.get(key)
         phase("medbot build", started)

@@ -88,6 +88,10 @@ def embedding_figures(core: Any, lists_dir: Path) -> dict[str, Any]:
     before = _embedded(index)
 
     def add() -> None:
+        from bot.config import load_settings
+
+        # a glob source is expanded when settings load: read them again, as a restart would
+        core.settings = load_settings(core.settings.config_path, core.settings.data_dir)
         core.sync(progress=False)
         index.embed()
 
@@ -95,6 +99,9 @@ def embedding_figures(core: Any, lists_dir: Path) -> dict[str, Any]:
     figures["add_list_entries"] = ADDED_ENTRIES
     figures["embedded_on_add"] = _embedded(index) - before
     added.unlink()
+    from bot.config import load_settings
+
+    core.settings = load_settings(core.settings.config_path, core.settings.data_dir)
     core.sync(progress=False)
     index.embed()
     return figures

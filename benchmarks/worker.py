@@ -63,8 +63,6 @@ def medbot_build(args: dict[str, Any]) -> dict[str, Any]:
         "index_files": sum(1 for p in index_dir.rglob("*") if p.is_file()),
         "peak_rss_build_mb": rss_build,
     }
-    if args.get("lists_dir"):
-        figures["embedding"] = embedding_figures(core, Path(args["lists_dir"]))
     for key, path_text in args["changed"].items():
         path = Path(path_text)
         extra = new_entry_line(seed=len(figures) + time.time_ns() % 1000)
@@ -72,6 +70,9 @@ def medbot_build(args: dict[str, Any]) -> dict[str, Any]:
         figures[key] = round(timed(lambda: core.sync(progress=False)), 4)
     figures["peak_rss_build_mb"] = peak_rss_mb()
     figures["peak_rss_build_child_mb"] = peak_rss_mb(children=True)  # a writer process, if the build forks one
+    if args.get("lists_dir"):  # after the lexical figures: the model's memory is its own figure
+        figures["embedding"] = embedding_figures(core, Path(args["lists_dir"]))
+        figures["peak_rss_embed_mb"] = peak_rss_mb()
     core.close()
     return figures
 
