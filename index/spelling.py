@@ -33,6 +33,8 @@ __all__ = ["CORRECTION_WEIGHT", "Correction", "Lexicon", "SPLIT_WEIGHT", "name_w
 
 CORRECTION_WEIGHT = 0.8
 SPLIT_WEIGHT = 0.9
+# The split form of a word the index also has as typed (huggingface / HUGGING FACE).
+SPLIT_KNOWN_WEIGHT = 0.3
 MIN_CORRECTED = 4
 MIN_PART = 3
 MAX_EDITS1_LENGTH = 16
@@ -135,13 +137,16 @@ def _with_split(concept: Concept, lexicon: Lexicon) -> Concept:
     if word is None or len(word) < 2 * MIN_PART or lexicon.frequency(stem_word(word)) >= COMMON:
         return concept
     forms = list(concept.alternatives)
+    # "DeepLesion" typed as one word means that tool first, "Deep Lesion Graphs" after;
+    # a phrase scores both its words, hence the low weight.
+    weight = SPLIT_WEIGHT if not lexicon.known(stem_word(word)) else SPLIT_KNOWN_WEIGHT
     for cut in range(MIN_PART, len(word) - MIN_PART + 1):
         left, right = word[:cut], word[cut:]
         if left in STOP_WORDS or right in STOP_WORDS:
             continue
         terms = (stem_word(left), stem_word(right))
         if lexicon.has(terms[0]) and lexicon.has(terms[1]):
-            forms.append((terms, SPLIT_WEIGHT, True))
+            forms.append((terms, weight, True))
     return replace(concept, alternatives=tuple(forms)) if len(forms) > len(concept.alternatives) else concept
 
 

@@ -81,6 +81,7 @@ IMAGING = """# Awesome Imaging
 ## Lesions
 * Universal lesion detection [`MICCAI 2018`](https://example.org/uld)
 * DeepLesion: lesion detection at scale [`JMI 2018`](https://example.org/deeplesion) [`code`](https://github.com/rsummers11/CADLab)
+* Deep Lesion Graphs in the Wild [`CVPR 2018`](https://example.org/graphs)
 
 ## Explainability
 * [SHAP: a unified approach to explaining model predictions](https://github.com/slundberg/shap) - python library.
@@ -188,6 +189,11 @@ def test_did_you_mean_appears_only_when_the_correction_found_the_results(index: 
 )
 def test_joined_and_split_words_meet(index: SearchIndex, typed: str, wanted: str) -> None:
     assert wanted in _titles(index.search(typed, per_page=5))
+
+
+def test_a_joined_word_the_lists_use_finds_itself_before_its_split_form(index: SearchIndex) -> None:
+    titles = _titles(index.search("deeplesion"))
+    assert titles[0].startswith("DeepLesion") and "Deep Lesion Graphs in the Wild" in titles
 
 
 # --- word order, generic words ----------------------------------------------------------
