@@ -60,3 +60,8 @@ def bundled_core(bundled_data_dir: Path) -> Iterator[object]:
     core = MedBot.load(data_dir=bundled_data_dir)
     yield core
     core.close()
+
+
+# The bundled and haystack indexes (with vectors when the model is here), built once per
+# session for every module that asks (tests/haystack.py).
+from tests.haystack import corpus_index, seed_index  # noqa: E402, F401

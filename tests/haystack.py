@@ -17,9 +17,20 @@ import pytest
 
 from index.parser import parse_file
 from index.search import SearchIndex, SourceSnapshot
-from tests.conftest import REPO_ROOT, shared_dir
 
-SHARED = shared_dir() or REPO_ROOT.parent / "shared"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _shared() -> Path:
+    """``../shared`` (or $MEDBOT_SHARED), as ``conftest.shared_dir`` finds it (that module
+    imports this one, so it cannot be imported from here)."""
+    for candidate in (os.environ.get("MEDBOT_SHARED"), str(REPO_ROOT.parent / "shared"), "/work/shared"):
+        if candidate and (Path(candidate) / "seeds").is_dir():
+            return Path(candidate)
+    return REPO_ROOT.parent / "shared"
+
+
+SHARED = _shared()
 CORPUS = SHARED / "corpus" / "lists"
 MODEL = SHARED / "models" / "all-MiniLM-L6-v2"
 SEEDS = sorted((REPO_ROOT / "data" / "lists").glob("*.md"))

@@ -14,9 +14,7 @@ from pathlib import Path
 import pytest
 
 from index.search import Hit, SearchIndex
-from tests.haystack import CORPUS, MODEL, SEEDS, corpus_index, model_available, snapshots
-
-__all__ = ["corpus_index"]
+from tests.haystack import CORPUS, MODEL, SEEDS, model_available, snapshots
 
 ELIXIR = CORPUS / "h4cc__awesome-elixir.md"
 MODELS = [None, pytest.param(str(MODEL), marks=pytest.mark.skipif(not model_available(), reason="no model"), id="model")]
