@@ -149,7 +149,7 @@ class SemanticSearch:
         dense = self._semantic.vectors_for(searcher, self)
         similarities: np.ndarray | None = None
         if dense is not None and dense.present[docnum]:
-            similarities = dense.similarities(dense.matrix[docnum])
+            similarities = dense.similarities(dense.vector(docnum))
             similarities[docnum] = -1.0
         entry = store.occurrences_from_blob(searcher.stored_fields(docnum)["blob"])[0]
         reader = searcher.reader()

@@ -237,7 +237,7 @@ class VectorCache:
     def add(self, keys: Sequence[int], vectors: np.ndarray, keep: np.ndarray | None = None) -> None:
         """Store new vectors (and drop keys not in ``keep``, when given) and save."""
         all_keys = np.concatenate([self.keys, np.asarray(keys, dtype=np.int64)])
-        all_vectors = np.concatenate([np.asarray(self.vectors), vectors.astype(np.float32)])
+        all_vectors = np.concatenate([self.vectors, vectors.astype(np.float32)])
         if keep is not None:
             wanted = np.isin(all_keys, keep)
             all_keys, all_vectors = all_keys[wanted], all_vectors[wanted]

@@ -33,17 +33,30 @@ CHUNK = 512
 
 @dataclass(frozen=True)
 class DenseVectors:
-    """Vectors aligned with one searcher's document numbers (zero rows where missing)."""
+    """One searcher's view of the vector cache: each document's row (-1 where missing).
+
+    The cache's rows stay memory-mapped and are scored in place; an aligned copy would
+    hold every vector twice while it is made (76 MB more for 50k entries).
+    """
 
     searcher: Any
     matrix: np.ndarray
-    present: np.ndarray
+    rows: np.ndarray
     complete: bool
 
+    @property
+    def present(self) -> np.ndarray:
+        found: np.ndarray = self.rows >= 0
+        return found
+
+    def vector(self, docnum: int) -> np.ndarray:
+        row: np.ndarray = np.asarray(self.matrix[self.rows[docnum]], dtype=np.float32)
+        return row
+
     def similarities(self, query: np.ndarray) -> np.ndarray:
-        scores: np.ndarray = self.matrix @ query
-        scores[~self.present] = -1.0
-        return scores
+        scores: np.ndarray = np.asarray(self.matrix @ query, dtype=np.float32)
+        aligned: np.ndarray = np.where(self.rows >= 0, scores[np.maximum(self.rows, 0)], np.float32(-1.0))
+        return aligned
 
 
 class DocumentSource(Protocol):
@@ -173,7 +186,6 @@ class SemanticLayer:
                     continue  # the index changed under us: line up with the new searcher
                 embedded += done
                 self._dense = _align(cache, searcher, keys, embedder.dim)
-                del cache  # drop the memory map: only the aligned copy stays resident
             return embedded
 
     def _embed(self, source: DocumentSource, searcher: Any, keys: np.ndarray, todo: np.ndarray,
@@ -217,11 +229,9 @@ class SemanticLayer:
 
 def _align(cache: VectorCache, searcher: Any, keys: np.ndarray, dim: int) -> DenseVectors:
     rows = cache.find(keys)
-    present = rows >= 0
-    matrix = np.zeros((len(keys), dim), dtype=np.float32)
-    if present.any():
-        matrix[present] = cache.vectors[rows[present]]
-    return DenseVectors(searcher, matrix, present, bool(present[keys != 0].all()))
+    rows[keys == 0] = -1
+    matrix = cache.vectors if len(cache) else np.zeros((0, dim), dtype=np.float32)
+    return DenseVectors(searcher, matrix, rows, bool((rows[keys != 0] >= 0).all()))
 
 
 def _progress(done: int, total: int, started: float, write: Callable[[str], object] = sys.stderr.write) -> None:
