@@ -474,7 +474,7 @@ class SearchIndex(SemanticSearch):
                 docnum = searcher.document_number(id=entry_id(key))
                 if docnum is None:
                     docnum = searcher.document_number(urls=store.keyword(key))
-        return docnum
+        return int(docnum) if docnum is not None else None
 
     def similar(self, id_or_url: str, limit: int = 5) -> list[Hit]:
         """Entries like the given one: nearest vectors, more-like-this, its own section first."""

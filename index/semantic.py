@@ -118,6 +118,9 @@ def load_embedder(spec: str | None, cache_dir: Path, *, threads: int | None = No
     """The model named by ``spec``, or None (lexical search) with one log line saying why."""
     if not spec or spec.strip().lower() in {"none", "off", "false", "0"}:
         return None
+    # bound every hub request a download makes (read by huggingface_hub at import)
+    os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "5")
+    os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", "30")
     try:
         import fastembed  # noqa: F401
     except ImportError:
