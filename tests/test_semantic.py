@@ -165,3 +165,16 @@ def test_without_fastembed_search_is_lexical(tmp_path: Path, monkeypatch: pytest
 def test_each_model_has_its_own_vector_directory() -> None:
     assert model_slug(str(MODEL)) != model_slug("sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2")
     assert model_slug(str(MODEL)) == model_slug(str(MODEL) + "/")
+
+
+def test_search_model_comes_from_the_config_file_or_the_environment(tmp_path: Path) -> None:
+    from bot.config import DEFAULT_SEARCH_MODEL, ConfigError, load_settings
+
+    config = tmp_path / "medbot.yaml"
+    config.write_text("search:\n  model: ./models/minilm\n", encoding="utf-8")
+    assert load_settings(config, tmp_path, environ={}).search_model == str(tmp_path / "models" / "minilm")
+    assert load_settings(config, tmp_path, environ={"MEDBOT_SEARCH_MODEL": "none"}).search_model == "none"
+    assert load_settings(None, tmp_path, environ={}).search_model == DEFAULT_SEARCH_MODEL
+    config.write_text("search:\n  modle: none\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="search"):
+        load_settings(config, tmp_path, environ={})
