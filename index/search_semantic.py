@@ -16,6 +16,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from index import search_fusion
 from index import search_store as store
 from index.analysis import is_han
 from index.search_fusion import fuse, similar_ranking, strip_filters
@@ -109,18 +110,23 @@ class SemanticSearch:
         words = strip_filters(text or "")
         if dense is None or not words:
             return lexical
-        query_vector = self._semantic.embed_query(words)
-        if query_vector is None:
-            return lexical
         scorer = self._scorer_for(searcher)
-        similarities = dense.similarities(query_vector)
-        if filter_query is not None:
-            similarities[~scorer.filter_mask(filter_query)] = -1.0
         total, ranked = lexical
         quality = self._match_quality(scorer, parsed, [doc for doc, _ in ranked[:QUALITY_DOCS]])
         han = sum(1 for char in words if is_han(char))
         han_share = han / max(1, sum(1 for char in words if not char.isspace()))
-        fused = fuse(ranked, quality, similarities, han_share=han_share, multilingual=self._semantic.multilingual,
+        multilingual = self._semantic.multilingual
+        if not multilingual and han_share >= 0.999:
+            return lexical  # the model cannot read it: its weight would be zero anyway
+        if quality >= search_fusion.SKIP_QUALITY and len(ranked) >= needed:
+            return lexical  # every rare word matched: the vectors would only reorder a little
+        query_vector = self._semantic.embed_query(words)
+        if query_vector is None:
+            return lexical
+        similarities = dense.similarities(query_vector)
+        if filter_query is not None:
+            similarities[~scorer.filter_mask(filter_query)] = -1.0
+        fused = fuse(ranked, quality, similarities, han_share=han_share, multilingual=multilingual,
                      needed=needed)
         lexical_docs = {doc for doc, _ in ranked}
         return total + sum(1 for doc, _ in fused if doc not in lexical_docs), fused
