@@ -15,7 +15,9 @@ import yaml
 
 from benchmarks.corpus import shared_dir
 
-__all__ = ["Judged", "hit_at_5", "load_relevance", "relevance_path"]
+__all__ = ["RELEVANCE_SETS", "Judged", "hit_at_5", "load_relevance", "relevance_path", "relevance_sets"]
+
+RELEVANCE_SETS = ("relevance-dev.yaml", "relevance-dev-v2.yaml")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,17 @@ def relevance_path() -> Path | None:
     return path if path is not None and path.is_file() else None
 
 
+def relevance_sets() -> dict[str, str]:
+    """Every shared relevance set present here, by short name ("dev", "dev-v2") -> path."""
+    shared = shared_dir()
+    found: dict[str, str] = {}
+    for name in RELEVANCE_SETS:
+        path = shared / "eval" / name if shared else None
+        if path is not None and path.is_file():
+            found[name.removeprefix("relevance-").removesuffix(".yaml")] = str(path)
+    return found
+
+
 def load_relevance(path: Path) -> list[Judged]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     judged: list[Judged] = []
@@ -42,15 +55,24 @@ def load_relevance(path: Path) -> list[Judged]:
 
 
 def hit_at_5(judged: Sequence[Judged], search: Callable[[str], list[tuple[str, ...]]]) -> dict[str, float | int]:
-    """The share of queries whose top five hold an expected link, overall and per group."""
-    hits: dict[str, list[bool]] = {}
+    """hit@5 and MRR (over the first five), overall and per group."""
+    ranks: dict[str, list[int]] = {}
     for item in judged:
         wanted = [x.lower() for x in item.expect]
         results = search(item.query)[:5]
-        found = any(w in url.lower() for urls in results for url in urls for w in wanted)
-        hits.setdefault(item.group, []).append(found)
-    every = [h for group in hits.values() for h in group]
-    summary: dict[str, float | int] = {"queries": len(every), "hit_at_5": round(sum(every) / len(every), 3) if every else 0.0}
-    for group, values in hits.items():
-        summary[f"hit_at_5_{group}"] = round(sum(values) / len(values), 3)
+        rank = next((n for n, urls in enumerate(results, 1) if any(w in url.lower() for url in urls for w in wanted)), 0)
+        ranks.setdefault(item.group, []).append(rank)
+    every = [r for group in ranks.values() for r in group]
+    summary: dict[str, float | int] = {"queries": len(every), **_figures("", every)}
+    for group, values in ranks.items():
+        summary.update(_figures(f"_{group}", values))
     return summary
+
+
+def _figures(suffix: str, ranks: Sequence[int]) -> dict[str, float]:
+    if not ranks:
+        return {f"hit_at_5{suffix}": 0.0, f"mrr{suffix}": 0.0}
+    return {
+        f"hit_at_5{suffix}": round(sum(r > 0 for r in ranks) / len(ranks), 3),
+        f"mrr{suffix}": round(sum(1 / r for r in ranks if r) / len(ranks), 3),
+    }

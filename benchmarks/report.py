@@ -35,9 +35,21 @@ def lookup(figures: dict[str, Any], dotted: str) -> Any:
     return value
 
 
+# Checked when the bench ran with a sentence model (search.model other than none).
+HYBRID_TARGETS: tuple[tuple[str, str, float, str], ...] = (
+    ("hybrid: query p50 through core.handle", "hybrid.handle.p50_ms", 15.0, "ms"),
+    ("hybrid: query p99 through core.handle", "hybrid.handle.p99_ms", 50.0, "ms"),
+    ("hybrid: first pass p99, fresh process", "hybrid.search_first_pass.p99_ms", 50.0, "ms"),
+    ("first full embedding of the haystack", "embedding.embed_first_s", 120.0, "s"),
+    ("rebuild with cached vectors", "embedding.rebuild_cached_s", 20.0, "s"),
+    ("peak RSS of serve with the model", "hybrid.peak_rss_query_mb", 400.0, "MB"),
+)
+
+
 def check_targets(figures: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
-    for name, path, limit, unit in TARGETS:
+    targets = TARGETS + (HYBRID_TARGETS if figures.get("hybrid") else ())
+    for name, path, limit, unit in targets:
         value = lookup(figures, path)
         rows.append({"target": name, "figure": path, "limit": limit, "unit": unit, "value": value,
                      "met": None if value is None else bool(value <= limit)})
@@ -99,8 +111,11 @@ def format_table(figures: dict[str, Any]) -> str:
         out.append(f"{row['target']:34} {_fmt(row['value'], 3):>10} {_fmt(row['limit'], 0):>8}  {_fmt(row['met'])}  ({row['unit']})")
     out += ["", f"{'engine':18} {'build s':>8} {'index MB':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'hit@5':>6} {'RSS MB':>7}"]
     engines = [("medbot", figures), ("medbot handle", {"search": figures.get("handle", {})}),
-               ("medbot 1st pass", {"search": figures.get("search_first_pass", {})}),
-               ("web /search", {"search": lookup(figures, "web.server") or {}})]
+               ("medbot 1st pass", {"search": figures.get("search_first_pass", {})})]
+    hybrid = figures.get("hybrid") or {}
+    if hybrid:
+        engines += [("hybrid", hybrid), ("hybrid handle", {"search": hybrid.get("handle", {})}),
+                    ("hybrid 1st pass", {"search": hybrid.get("search_first_pass", {})})]
     engines += [(name, figures.get("baselines", {}).get(name) or {}) for name in BASELINES]
     for name, data in engines:
         out.append(
@@ -123,10 +138,17 @@ def format_table(figures: dict[str, Any]) -> str:
         ("peak RSS, build's largest child", figures.get("peak_rss_build_child_mb"), "MB"),
         ("peak RSS, query process", figures.get("peak_rss_query_mb"), "MB"),
         ("peak RSS, cold `medbot search`", figures.get("peak_rss_cold_start_mb"), "MB"),
+        ("peak RSS, build + embedding", figures.get("peak_rss_embed_mb"), "MB"),
+        ("hybrid: vectors ready after warm", lookup(figures, "hybrid.semantic_ready_s"), "s"),
+        ("embedded texts: first / rebuild", f"{lookup(figures, 'embedding.embedded_first')} / "
+         f"{lookup(figures, 'embedding.embedded_on_rebuild')}", ""),
+        ("added 1,000-entry list: embedded", lookup(figures, "embedding.embedded_on_add"), "texts"),
+        ("added 1,000-entry list: sync+embed", lookup(figures, "embedding.add_list_s"), "s"),
     ]
     out += ["", "other figures:"]
     out += [f"  {label:34} {_fmt(value, 4):>10} {unit}" for label, value, unit in other]
     out += [f"  poll: {lookup(figures, 'poll.sources')} sources, {lookup(figures, 'poll.not_modified')} not modified"]
+    out += _relevance_table(figures)
     slow = figures.get("slowest_queries") or []
     if slow:
         out += ["", "slowest queries (medbot search, median ms): " + "; ".join(f"{q['query']!r} p{q['page']} {q['ms']}" for q in slow)]
@@ -135,6 +157,21 @@ def format_table(figures: dict[str, Any]) -> str:
     if figures.get("chart"):
         out.append(f"chart: {figures['chart']}")
     return "\n".join(out)
+
+
+def _relevance_table(figures: dict[str, Any]) -> list[str]:
+    """hit@5 / MRR per group, per relevance set, per engine, bundled and haystack."""
+    out: list[str] = []
+    places = (("haystack", figures.get("relevance_sets") or {}), ("bundled", figures.get("relevance_bundled") or {}))
+    for place, engines in places:
+        for engine, sets in engines.items():
+            for set_name, modes in (sets or {}).items():
+                for mode, summary in modes.items():
+                    groups = sorted(key.removeprefix("hit_at_5_") for key in summary if key.startswith("hit_at_5_"))
+                    cells = " ".join(f"{g}={summary[f'hit_at_5_{g}']:.2f}/{summary[f'mrr_{g}']:.2f}" for g in groups)
+                    out.append(f"  {place:8} {set_name:6} {engine + ' ' + mode:24} all={summary['hit_at_5']:.3f}/"
+                               f"{summary['mrr']:.3f}  {cells}")
+    return ["", "relevance (hit@5/MRR):", *out] if out else []
 
 
 def draw_chart(samples_ms: dict[str, list[float]], path: Path) -> str | None:

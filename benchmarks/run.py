@@ -26,8 +26,9 @@ from typing import Any
 
 from benchmarks.corpus import QUERIES_PATH, Workspace, default_corpus_dir, load_queries, prepare_workspace
 from benchmarks.phases import PhaseFailed, cold_start, run_worker
-from benchmarks.relevance import relevance_path
+from benchmarks.relevance import relevance_path, relevance_sets
 from benchmarks.report import BASELINES, check_targets, draw_chart, format_table, ratios
+from benchmarks.semantic_phases import bench_model, seed_vectors
 
 __all__ = ["bench_main", "run_bench"]
 
@@ -88,7 +89,14 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
         changed = {"incremental_s": str(_seed_list(workspace))}
         if not quick:
             changed["incremental_largest_s"] = str(max(workspace.files, key=lambda p: p.stat().st_size))
-        build = run_worker("medbot-build", {"config": str(workspace.config_path), "data_dir": str(workspace.data_dir), "changed": changed})
+        model = bench_model()
+        figures["model"] = model
+        if seed_vectors(workspace.data_dir / "index" / "vectors", model):
+            notes.append("vector cache seeded from $MEDBOT_BENCH_VECTORS: embed_first_s is not a first embedding")
+        build = run_worker("medbot-build", {"config": str(workspace.config_path), "data_dir": str(workspace.data_dir),
+                                            "changed": changed, "model": model, "lists_dir": str(workspace.lists_dir)})
+        figures["embedding"] = build.get("embedding")
+        figures["peak_rss_embed_mb"] = build.get("peak_rss_embed_mb")
         for key in ("build_s", "indexed_entries", "index_bytes", "index_files", "incremental_s", "incremental_largest_s"):
             figures[key] = build.get(key)
         phase("medbot build", started)
@@ -108,8 +116,9 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
             "passes": passes,
             "warmup": not quick,
             "relevance": str(relevance) if relevance else None,
+            "sets": relevance_sets(),
         }
-        served = run_worker("medbot-query", query_args)
+        served = run_worker("medbot-query", {**query_args, "model": "none"})
         samples["medbot (search)"] = served.pop("search_samples_ms")
         samples["medbot (core.handle)"] = served.pop("handle_samples_ms")
         samples["medbot (first pass, fresh process)"] = served.pop("search_first_pass_samples_ms")
@@ -122,7 +131,18 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
         figures["peak_rss_query_mb"] = served.get("peak_rss_query_mb")
         figures["peak_rss_cold_start_mb"] = figures["cold_start"]["peak_rss_mb"]
         figures["peak_rss_mb"] = max(figures["peak_rss_build_mb"] or 0, figures["peak_rss_query_mb"] or 0)
+        figures["relevance_sets"] = {"medbot": served.get("relevance_sets")}
         phase("medbot queries", started)
+
+        if model != "none":
+            started = time.perf_counter()
+            hybrid = run_worker("medbot-query", {**query_args, "model": model})
+            samples["medbot hybrid (core.handle)"] = hybrid.pop("handle_samples_ms")
+            samples["medbot hybrid (first pass, fresh process)"] = hybrid.pop("search_first_pass_samples_ms")
+            hybrid.pop("search_samples_ms")
+            figures["hybrid"] = hybrid
+            figures["relevance_sets"]["medbot"] = hybrid.get("relevance_sets")
+            phase("medbot hybrid queries", started)
 
         figures["baselines"] = {}
         for engine in BASELINES:
@@ -133,7 +153,14 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
             base["build_s"] = round(base["index_s"] + parse_s, 3)
             base["peak_rss_mb"] = max(base["peak_rss_build_mb"], base["peak_rss_query_mb"])
             figures["baselines"][engine] = base
+            figures["relevance_sets"][engine] = base.get("relevance_sets")
             phase(engine, started)
+
+        started = time.perf_counter()
+        vectors = workspace.data_dir / "index" / "vectors"
+        figures["relevance_bundled"] = run_worker("bundled-relevance", {
+            "model": model, "sets": relevance_sets(), "vectors": str(vectors) if vectors.is_dir() else None})
+        phase("bundled relevance", started)
 
         started = time.perf_counter()
         figures["diff"] = run_worker("diff", {"entries": 1000 if quick else 5000, "repetitions": 2 if quick else 7})

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import pickle
 import sys
 import time
@@ -31,9 +32,16 @@ __all__ = ["main"]
 PER_PAGE = 5
 
 
+def _use_model(args: dict[str, Any]) -> None:
+    """The phase's search.model (the bench names it; "none" = lexical only)."""
+    os.environ["MEDBOT_SEARCH_MODEL"] = str(args.get("model") or "none")
+
+
 def medbot_build(args: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks.semantic_phases import embedding_figures
     from bot.core.bot import MedBot
 
+    _use_model(args)
     started = time.perf_counter()
     core = MedBot.load(args["config"], args["data_dir"], sync=False)
     open_s = time.perf_counter() - started
@@ -62,20 +70,28 @@ def medbot_build(args: dict[str, Any]) -> dict[str, Any]:
         figures[key] = round(timed(lambda: core.sync(progress=False)), 4)
     figures["peak_rss_build_mb"] = peak_rss_mb()
     figures["peak_rss_build_child_mb"] = peak_rss_mb(children=True)  # a writer process, if the build forks one
+    if args.get("lists_dir"):  # after the lexical figures: the model's memory is its own figure
+        figures["embedding"] = embedding_figures(core, Path(args["lists_dir"]))
+        figures["peak_rss_embed_mb"] = peak_rss_mb()
     core.close()
     return figures
 
 
 def medbot_query(args: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks.semantic_phases import relevance_figures, wait_for_vectors
     from bot.app import Context
     from bot.core.bot import MedBot
     from bot.core.paging import Action, encode
 
+    _use_model(args)
     started = time.perf_counter()
     core = MedBot.load(args["config"], args["data_dir"])
     figures: dict[str, Any] = {"open_s": round(time.perf_counter() - started, 4)}
     # `medbot serve` warms the index before it takes questions; so does this phase.
     figures["warm_s"] = round(timed(core.index.warm), 4)
+    # ...and then answers lexically until the background thread has the vectors ready
+    figures["semantic_ready_s"] = wait_for_vectors(core.index)
+    figures["semantic"] = core.index.semantic_ready
     queries = load_queries(Path(args["queries"]))
     passes = int(args["passes"])
     warmup = bool(args.get("warmup", True))  # for core.handle, whose first pass follows the search passes
@@ -132,6 +148,8 @@ def medbot_query(args: dict[str, Any]) -> dict[str, Any]:
         figures["web"] = web_search(core, queries, passes, warmup)
     except ImportError:  # medbot installed without the [web] extra
         figures["web"] = None
+    if args.get("sets"):
+        figures["relevance_sets"] = relevance_figures(core.index, args["sets"], PER_PAGE)
     figures["peak_rss_query_mb"] = peak_rss_mb()
     core.close()
     return figures
@@ -161,9 +179,18 @@ def baseline(args: dict[str, Any]) -> dict[str, Any]:
     if args.get("relevance"):
         judged = load_relevance(Path(args["relevance"]))
         figures["relevance"] = hit_at_5(judged, lambda text: engine.search(text, 1, PER_PAGE))
+    for name, path in (args.get("sets") or {}).items():
+        found = hit_at_5(load_relevance(Path(path)), lambda text: engine.search(text, 1, PER_PAGE))
+        figures.setdefault("relevance_sets", {})[name] = {"lexical": found}
     figures["peak_rss_query_mb"] = peak_rss_mb()
     engine.close()
     return figures
+
+
+def _bundled_relevance(args: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks.semantic_phases import bundled_relevance
+
+    return bundled_relevance(args)
 
 
 def _ms(samples: list[float]) -> list[float]:
@@ -196,6 +223,7 @@ PHASES = {
     "medbot-build": medbot_build,
     "medbot-query": medbot_query,
     "baseline": baseline,
+    "bundled-relevance": _bundled_relevance,
     "diff": diff_phase,
     "poll": poll_phase,
 }

@@ -2,8 +2,9 @@
 
 Awesome lists mix English titles with Chinese headings ("2.3 单细胞 Single-Cell"), so one
 analyzer serves both: Han runs are segmented with rjieba (search mode, so 基因组 is found
-inside 表观基因组学), everything else goes through a Whoosh-style word regex; text is
-accent-folded and lower-cased, stop words dropped, English stemmed. Positions are
+inside 表观基因组学) after conversion to Simplified Chinese (``chinese.to_simplified``,
+so 單細胞 and 单细胞 are one word), everything else goes through a Whoosh-style word
+regex; text is accent-folded and lower-cased, stop words dropped, English stemmed. Positions are
 sequential over the main words so phrase queries work; search-mode sub-words share the
 position of the word they come from.
 
@@ -25,9 +26,12 @@ import rjieba
 from whoosh.analysis import Composable, StemFilter, Token, Tokenizer
 from whoosh.lang.porter2 import stem as porter2_stem
 
+from index.chinese import to_simplified
+
 __all__ = [
     "ANALYZER_VERSION",
     "MixedTokenizer",
+    "STOP_WORDS",
     "QueryToken",
     "is_han",
     "query_tokens",
@@ -36,7 +40,7 @@ __all__ = [
     "words",
 ]
 
-ANALYZER_VERSION = 1
+ANALYZER_VERSION = 2  # 2: Traditional Chinese converted to Simplified
 
 _HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
 _HAN_SPLIT = re.compile(f"([{_HAN_CLASS}]+)")
@@ -93,7 +97,7 @@ def words(text: str) -> Iterator[tuple[str, tuple[str, ...]]]:
         if not piece:
             continue
         if _HAN_ONLY.match(piece):
-            for word, subs in _segment(piece):
+            for word, subs in _segment(to_simplified(piece)):
                 if word not in STOP_WORDS and not word.isspace():
                     yield word, subs
         else:
@@ -113,11 +117,11 @@ def _cached_words(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 def stem_word(word: str) -> str:
     """The Porter2 (Snowball English) stem of a word; others (Chinese, numbers) as they are."""
     if word.isascii() and word.isalpha():
-        return porter2_stem(word)
+        return str(porter2_stem(word))
     return word
 
 
-class MixedTokenizer(Tokenizer):
+class MixedTokenizer(Tokenizer):  # type: ignore[misc]  # Whoosh is untyped
     """Whoosh tokenizer: Han runs through rjieba, the rest through a word regex.
 
     Positions count main words only; search-mode sub-words (``subwords=True``) are
@@ -134,7 +138,7 @@ class MixedTokenizer(Tokenizer):
     def __hash__(self) -> int:
         return hash((MixedTokenizer, self.subwords))
 
-    def __call__(  # type: ignore[override]
+    def __call__(
         self,
         value: str,
         positions: bool = False,

@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 from pathlib import Path
 
 from whoosh import query as wq
@@ -28,14 +27,19 @@ from whoosh.searching import Searcher
 
 from index import search_store as store
 from index.analysis import query_tokens, stem_word, words
+from index.chinese import glossary
 from index.model import Entry, ListDocument, entry_id, normalise_url
 from index.search_build import SourceSnapshot, apply_changes, build_generation, want_progress
 from index.search_ids import identifier_docnums
+from index.search_intents import KindCache, prefer
 from index.search_query import ParsedQuery, parse_query
-from index.search_rank import Correction, Vocabulary, correct_word
+from index.search_rank import IndexLexicon, Vocabulary
 from index.search_scorer import K1, B, VectorScorer
+from index.search_semantic import SemanticSearch
 from index.search_synonyms import SynonymMap, load_synonyms
 from index.search_topics import TopicNode, TopicTable, source_section_counts
+from index.semantic_index import SemanticLayer
+from index.spelling import Correction, understand
 
 __all__ = ["Hit", "SearchIndex", "SearchResult", "SourceSnapshot", "SyncReport", "TopicNode"]
 
@@ -84,11 +88,16 @@ class SyncReport:
     rebuilt: bool
 
 
-class SearchIndex:
-    """The index in ``index_dir``; see the module docstring."""
+class SearchIndex(SemanticSearch):
+    """The index in ``index_dir``; see the module docstring.
 
-    def __init__(self, index_dir: Path, synonyms_path: Path | None = None) -> None:
+    ``model`` (a model directory, a fastembed model name, or None/"none") adds dense
+    retrieval beside Whoosh; vectors are cached in ``index_dir/vectors``.
+    """
+
+    def __init__(self, index_dir: Path, synonyms_path: Path | None = None, model: str | None = None) -> None:
         self.index_dir = Path(index_dir)
+        self._semantic = SemanticLayer(model, self.index_dir / "vectors", self.index_dir / "models")
         self._synonyms_path = synonyms_path
         self._synonyms: SynonymMap = load_synonyms(synonyms_path)
         self._lock = threading.RLock()
@@ -100,12 +109,13 @@ class SearchIndex:
         self._source_topics: dict[str, tuple[TopicNode, ...]] | None = None
         self._scorer: VectorScorer | None = None
         self._vocabulary: tuple[Searcher, Vocabulary] | None = None
+        self._kinds: tuple[Searcher, KindCache] | None = None
         self._checked_at = time.monotonic()
 
     @classmethod
-    def open(cls, index_dir: Path, synonyms_path: Path | None = None) -> SearchIndex:
+    def open(cls, index_dir: Path, synonyms_path: Path | None = None, model: str | None = None) -> SearchIndex:
         """Open the served generation if there is a current one (building waits for sync)."""
-        index = cls(index_dir, synonyms_path)
+        index = cls(index_dir, synonyms_path, model)
         index._reopen()
         return index
 
@@ -148,6 +158,7 @@ class SearchIndex:
         self._scorer = None
 
     def close(self) -> None:
+        self._semantic.stop()
         with self._lock:
             self._close_handles()
 
@@ -245,7 +256,7 @@ class SearchIndex:
             if by_identifier:
                 found = tuple(self._hit(docnum, 1.0, source) for docnum in by_identifier)
                 return SearchResult(query, len(found), 1, 1, per_page, None, False, found[:per_page])
-            parsed = parse_query(query, self._synonyms)
+            parsed = parse_query(query, self._synonyms, glossary)
             filter_query = self._filter_query(parsed, source)
             source = source or (self._resolve_source(parsed.sources[0]) if parsed.sources else None)
             if filter_query is False:
@@ -254,39 +265,48 @@ class SearchIndex:
                 if filter_query is None:
                     return _empty(query, page, per_page)
                 return self._listing(query, filter_query, page, per_page, source)
-            vocabulary = partial(self._vocabulary_for, searcher)
-            corrections = [c for c in (correct_word(searcher, c, vocabulary) for c in parsed.concepts) if c]
-            suggestion = _apply_corrections(query, corrections) if corrections else None
-            fuzzy = any(not correction.known for correction in corrections)
-            effective = parse_query(suggestion, self._synonyms) if fuzzy and suggestion else parsed
-            total, ranked = self._ranked(searcher, effective, filter_query, page * per_page)
-            if not fuzzy and suggestion and total < per_page:
-                fuzzy_total, fuzzy_ranked = self._ranked(
-                    searcher, parse_query(suggestion, self._synonyms), filter_query, page * per_page
-                )
-                if fuzzy_total > total:
-                    total, ranked, fuzzy = fuzzy_total, fuzzy_ranked, True
+            parsed, corrections = understand(parsed, IndexLexicon(searcher, self._vocabulary_for(searcher)))
+            total, ranked = self._ranked(searcher, parsed, filter_query, page * per_page, query)
+            if parsed.intents:
+                ranked = prefer(ranked, parsed.intents, self._kinds_for(searcher))
             start = (page - 1) * per_page
             hits = tuple(self._hit(docnum, score, source) for docnum, score in ranked[start : start + per_page])
-            if suggestion:
-                suggestion = _readable_suggestion(query, corrections, self._sample_hits(ranked, hits))
-            return SearchResult(query, total, page, _pages(total, per_page), per_page, suggestion, fuzzy, hits)
+            helped = self._helpful(searcher, corrections, [docnum for docnum, _ in ranked[start : start + per_page]])
+            suggestion = _readable_suggestion(query, helped, self._sample_hits(ranked, hits)) if helped else None
+            return SearchResult(
+                query, total, page, _pages(total, per_page), per_page, suggestion, bool(helped), hits
+            )
+
+    def _helpful(self, searcher: Searcher, corrections: Sequence[Correction], docnums: Sequence[int]) -> list[Correction]:
+        """The corrections that found the first shown entry: only those earn a "did you mean"."""
+        scorer = self._scorer_for(searcher)
+        first = list(docnums[:1])
+        return [c for c in corrections if any(scorer.form_scores(((c.replacement,), 1.0, True))[first] > 0)]
 
     def _sample_hits(self, ranked: Sequence[tuple[int, float]], hits: Sequence[Hit]) -> list[Hit]:
         return list(hits) if hits else [self._hit(docnum, score) for docnum, score in ranked[:5]]
 
     def _ranked(
-        self, searcher: Searcher, parsed: ParsedQuery, filter_query: wq.Query | None, needed: int
+        self, searcher: Searcher, parsed: ParsedQuery, filter_query: wq.Query | None, needed: int,
+        text: str | None = None,
     ) -> tuple[int, list[tuple[int, float]]]:
-        return self._scorer_for(searcher).rank(
+        lexical = self._scorer_for(searcher).rank(
             parsed.concepts, filter_query, max(RERANK_WINDOW, needed), CONCEPT_BONUS
         )
+        return self._with_dense(searcher, parsed, filter_query, text, lexical, needed)
 
     def _vocabulary_for(self, searcher: Searcher) -> Vocabulary:
         """The typo vocabulary of this searcher, built on the first word that needs it."""
         if self._vocabulary is None or self._vocabulary[0] is not searcher:
             self._vocabulary = (searcher, Vocabulary(searcher))
         return self._vocabulary[1]
+
+    def _kinds_for(self, searcher: Searcher) -> KindCache:
+        """What kind of resource each document is (code, data, ...), remembered per searcher."""
+        if self._kinds is None or self._kinds[0] is not searcher:
+            load = lambda docnum: store.occurrences_from_blob(searcher.stored_fields(docnum)["blob"])  # noqa: E731
+            self._kinds = (searcher, KindCache(load))
+        return self._kinds[1]
 
     def _scorer_for(self, searcher: Searcher) -> VectorScorer:
         if self._scorer is None or self._scorer.searcher is not searcher:
@@ -385,6 +405,7 @@ class SearchIndex:
             self._table()
             self._vocabulary_for(searcher)
             self._scorer_for(searcher).warm()
+        self.start_semantic()  # vectors load or embed in the background; search is lexical until then
 
     def topics(self) -> tuple[TopicNode, ...]:
         """The section tree of all lists merged by name, with entry counts."""
@@ -479,19 +500,21 @@ class SearchIndex:
                 docnum = searcher.document_number(id=entry_id(key))
                 if docnum is None:
                     docnum = searcher.document_number(urls=store.keyword(key))
-        return docnum
+        return int(docnum) if docnum is not None else None
 
     def similar(self, id_or_url: str, limit: int = 5) -> list[Hit]:
-        """Entries like the given one (Whoosh more-like-this on its title and text)."""
+        """Entries like the given one: nearest vectors, more-like-this, its own section first."""
         with self._lock:
             self._check_fresh()
             docnum = self._find(id_or_url)
-            if docnum is None or self._searcher is None:
+            searcher = self._searcher
+            if docnum is None or searcher is None:
                 return []
-            entry = store.occurrences_from_blob(self._searcher.stored_fields(docnum)["blob"])[0]
+            entry = store.occurrences_from_blob(searcher.stored_fields(docnum)["blob"])[0]
             text = " ".join([entry.title, entry.title, entry.description, " ".join(entry.section)])
-            results = self._searcher.more_like(docnum, "title", text=text, top=limit, numterms=10)
-            return [self._hit(hit.docnum, hit.score) for hit in results]
+            results = searcher.more_like(docnum, "title", text=text, top=max(30, limit), numterms=10)
+            lexical = [(hit.docnum, float(hit.score)) for hit in results]
+            return [self._hit(doc, score) for doc, score in self._similar_ranked(searcher, docnum, lexical, limit)]
 
     def source_counts(self) -> dict[str, int]:
         """Entries per configured source (as parsed, duplicates within a list counted once)."""

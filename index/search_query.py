@@ -3,22 +3,30 @@
 We do not use Whoosh's query parser: its syntax (``AND``, ``field:``, ``*``, parentheses)
 is not what people in a chat mean, and every bit of it is a way to fail. Instead a small
 pure reader picks out the few things we support — quoted phrases and the filters
-``topic:`` ``year:`` ``source:`` ``tag:`` — and treats everything else as plain words.
+``topic:`` ``year:`` ``source:`` ``tag:`` — and treats everything else as plain words,
+after ``question`` has taken the chat around a message away.
 Words become *concepts*: one typed word, or a run of words that the synonym map knows,
-each searchable in several forms ("EMR" = "electronic medical records" = 电子病历).
+each searchable in several forms ("EMR" = "electronic medical records" = 电子病历). A
+run of words also keeps its single words as *parts*, so an entry that has only some of
+them ("chest" without "x-ray") still counts for those. Intent words ("code",
+"dataset") become *soft* concepts: they raise entries, never exclude them. Chinese words
+that no synonym covers are looked up in the Chinese-English glossary (``chinese``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from index.analysis import QueryToken, is_han, query_tokens
-from index.search_synonyms import SynonymMap
+from index.question import intent_of, read_question
+from index.search_synonyms import SynonymMap, Variant
 
 __all__ = [
     "Concept",
+    "Form",
+    "Glossary",
     "ParsedQuery",
     "YearRange",
     "parse_query",
@@ -37,8 +45,17 @@ SYNONYM_WEIGHT = 0.9
 # A variant in the other script (English for a Chinese query, and back) still counts,
 # but entries written the way the user wrote come first.
 CROSS_SCRIPT_WEIGHT = 0.4
+# A dictionary gloss of a Chinese word: looser than a curated synonym.
+GLOSS_WEIGHT = 0.35
 LOOSE_WEIGHT = 0.6
 SUBWORD_WEIGHT = 0.4
+MAX_GLOSSES = 4
+
+Form = tuple[tuple[str, ...], float, bool]
+"""(terms, weight, exact): one term, or a phrase (exact) / all-of-these-words (loose)."""
+
+Glossary = Callable[[str], Sequence[str]]
+"""English glosses of a (simplified) Chinese word, most common sense first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +68,19 @@ class YearRange:
 class Concept:
     """One thing the user asked for, in every form it may be written.
 
-    ``alternatives`` are (terms, weight, exact): a single term, or a word sequence
-    searched as a phrase when ``exact`` and as all-of-these-words otherwise.
-    ``word`` is the typed word when the concept is one plain word (a typo candidate).
+    ``alternatives`` are the forms (see ``Form``). ``word`` is the typed word when the
+    concept is one plain word (a typo candidate). ``parts`` are the single-word concepts
+    of a multi-word one, for entries that have only some of its words. ``soft`` marks
+    an intent word ("code"): it adds to an entry's score but is never required; ``kind``
+    is the kind of entry it prefers.
     """
 
     label: str
-    alternatives: tuple[tuple[tuple[str, ...], float, bool], ...]
+    alternatives: tuple[Form, ...]
     word: str | None = None
+    parts: tuple[Concept, ...] = ()
+    soft: bool = False
+    kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +91,10 @@ class ParsedQuery:
     years: tuple[YearRange, ...] = ()
     sources: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    intents: frozenset[str] = frozenset()
 
 
-def parse_query(text: str, synonyms: SynonymMap) -> ParsedQuery:
+def parse_query(text: str, synonyms: SynonymMap, glossary: Glossary | None = None) -> ParsedQuery:
     """Read a query; anything that is not a well-formed filter or phrase is plain words."""
     cleaned = _CONTROL.sub(" ", text or "")[:MAX_QUERY_CHARS]
     topics: list[str] = []
@@ -110,7 +133,8 @@ def parse_query(text: str, synonyms: SynonymMap) -> ParsedQuery:
         return f" {match.group(1)} "
 
     rest = _PHRASE.sub(take_phrase, rest)
-    concepts.extend(_word_concepts(query_tokens(rest), synonyms))
+    question = read_question(rest)
+    concepts.extend(_word_concepts(query_tokens(question.text), synonyms, glossary))
     return ParsedQuery(
         text=text,
         concepts=tuple(_dedupe(concepts))[:MAX_CONCEPTS],
@@ -118,6 +142,7 @@ def parse_query(text: str, synonyms: SynonymMap) -> ParsedQuery:
         years=tuple(years),
         sources=tuple(sources),
         tags=tuple(tags),
+        intents=question.intents,
     )
 
 
@@ -136,33 +161,74 @@ def _parse_years(value: str) -> YearRange | None:
     return YearRange(low, high)
 
 
-def _word_concepts(tokens: Sequence[QueryToken], synonyms: SynonymMap) -> list[Concept]:
+def _word_concepts(
+    tokens: Sequence[QueryToken], synonyms: SynonymMap, glossary: Glossary | None, longest: int | None = None
+) -> list[Concept]:
+    """Concepts of a run of words; ``longest`` caps synonym spans (for a span's parts)."""
     concepts: list[Concept] = []
     index = 0
     while index < len(tokens) and len(concepts) < MAX_CONCEPTS:
         used, variants = synonyms.match(tokens, index)
-        if used:
+        if used and (longest is None or used <= longest):
             typed = tokens[index : index + used]
-            typed_terms = tuple(token.term for token in typed)
-            alternatives: list[tuple[tuple[str, ...], float, bool]] = [(typed_terms, 1.0, True)]
-            if len(typed_terms) > 1 and not all(token.han for token in typed):
-                alternatives.append((typed_terms, LOOSE_WEIGHT, False))
-            typed_han = any(token.han for token in typed)
-            for variant in variants:
-                if variant.terms != typed_terms:
-                    same_script = any(is_han(term) for term in variant.terms) == typed_han
-                    weight = SYNONYM_WEIGHT if same_script else CROSS_SCRIPT_WEIGHT
-                    alternatives.append((variant.terms, weight, True))
-            label = " ".join(token.word for token in typed)
-            concepts.append(Concept(label, tuple(alternatives)))
+            parts = tuple(_word_concepts(typed, synonyms, glossary, used - 1)) if used > 1 else ()
+            concepts.append(_soften(_span_concept(typed, variants, parts)))
             index += used
             continue
-        token = tokens[index]
-        alternatives = [((token.term,), 1.0, True)]
-        alternatives.extend(((sub,), SUBWORD_WEIGHT, True) for sub in token.subterms)
-        concepts.append(Concept(token.word, tuple(alternatives), word=token.word))
+        concepts.append(_soften(_single_concept(tokens[index], glossary)))
         index += 1
     return concepts
+
+
+def _span_concept(typed: Sequence[QueryToken], variants: Sequence[Variant], parts: tuple[Concept, ...]) -> Concept:
+    """A synonym match: the typed words as a phrase, every variant, each also in any order."""
+    typed_terms = tuple(token.term for token in typed)
+    typed_han = any(token.han for token in typed)
+    alternatives: list[Form] = [(typed_terms, 1.0, True)]
+    if len(typed_terms) > 1 and not all(token.han for token in typed):
+        alternatives.append((typed_terms, LOOSE_WEIGHT, False))
+    for variant in variants:
+        terms = variant.terms
+        if terms == typed_terms:
+            continue
+        same_script = any(is_han(term) for term in terms) == typed_han
+        weight = SYNONYM_WEIGHT if same_script else CROSS_SCRIPT_WEIGHT
+        alternatives.append((terms, weight, True))
+        if len(terms) > 1 and not any(is_han(term) for term in terms):
+            alternatives.append((terms, weight * LOOSE_WEIGHT, False))
+    label = " ".join(token.word for token in typed)
+    word = typed[0].word if len(typed) == 1 else None
+    return Concept(label, tuple(alternatives), word=word, parts=parts)
+
+
+def _single_concept(token: QueryToken, glossary: Glossary | None) -> Concept:
+    alternatives: list[Form] = [((token.term,), 1.0, True)]
+    alternatives.extend(((sub,), SUBWORD_WEIGHT, True) for sub in token.subterms)
+    if glossary is not None and token.han:
+        alternatives.extend(_gloss_forms(token, glossary))
+    return Concept(token.word, tuple(alternatives), word=token.word)
+
+
+def _gloss_forms(token: QueryToken, glossary: Glossary) -> list[Form]:
+    """English forms of a Chinese word: its glosses, or its sub-words' glosses."""
+    glosses = list(glossary(token.word))
+    if not glosses:
+        for sub in token.subterms:
+            glosses.extend(glossary(sub)[:2])
+    forms: list[Form] = []
+    for gloss in glosses[:MAX_GLOSSES]:
+        terms = tuple(t.term for t in query_tokens(gloss))
+        if terms and not any(is_han(term) for term in terms):
+            forms.append((terms, GLOSS_WEIGHT, True))
+    return forms
+
+
+def _soften(concept: Concept) -> Concept:
+    """An intent word ("code", "dataset", 数据集) is a preference, not a requirement."""
+    kinds = {intent_of(word) for word in concept.label.split()}
+    if len(kinds) == 1 and None not in kinds:
+        return replace(concept, soft=True, kind=kinds.pop())
+    return concept
 
 
 def _dedupe(concepts: Sequence[Concept]) -> list[Concept]:
@@ -174,4 +240,3 @@ def _dedupe(concepts: Sequence[Concept]) -> list[Concept]:
             seen.add(key)
             unique.append(concept)
     return unique
-

@@ -1,24 +1,23 @@
-"""Typo corrections from the index's own vocabulary.
+"""The index's own words, as the spelling reader (``spelling``) needs to see them.
 
-An unknown (or very rare) word is replaced by its nearest frequent neighbour among the
-index terms. Ranking itself (BM25F, concept bonus, coordination) is in ``search_scorer``.
+``IndexLexicon`` answers three questions about an open searcher: is a term in the index
+at all, how many entries hold it, and which index terms are within an edit or two of a
+word. Ranking itself (BM25F, weighted coordination) is in ``search_scorer``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
+from rapidfuzz.distance import OSA
 from whoosh.searching import Searcher
 
-from index.analysis import stem_word
-from index.search_query import Concept
-
-__all__ = ["Correction", "Vocabulary", "correct_word", "term_frequency"]
+__all__ = ["IndexLexicon", "Vocabulary", "term_frequency"]
 
 TEXT_FIELDS = ("title", "section", "tags", "description", "links")
 CORRECTION_FIELDS = ("title", "section", "description")
+MAX_ANSWERS = 100_000
 
 
 def term_frequency(searcher: Searcher, term: str) -> int:
@@ -27,26 +26,22 @@ def term_frequency(searcher: Searcher, term: str) -> int:
     return sum(reader.doc_frequency(name, term) for name in TEXT_FIELDS)
 
 
-@dataclass(frozen=True, slots=True)
-class Correction:
-    word: str
-    replacement: str
-    known: bool  # the typed word occurs in the index at all
-
-
 class Vocabulary:
     """The correction fields' words as arrays, to find near misses without a full scan.
 
-    Whoosh's ``terms_within`` computes an edit distance for every term sharing the first
-    letter (tens of milliseconds). Here each term's letter histogram bounds the distance
+    Computing an edit distance to every term sharing the first letter costs tens of
+    milliseconds on a big index. Here each term's letter histogram bounds the distance
     from below (one edit changes it by at most two), so only a handful of terms get the
-    exact distance. Built once per open searcher, on the first unknown word.
+    exact (optimal string alignment) distance from rapidfuzz. Built once per open
+    searcher, on the first word that needs it.
     """
 
     def __init__(self, searcher: Searcher, fields: Sequence[str] = CORRECTION_FIELDS) -> None:
         reader = searcher.reader()
         terms = sorted({term for name in fields for term in reader.field_terms(name) if term.isalpha()})
         self.terms = terms
+        self.term_set = frozenset(terms)
+        self.answers: dict[tuple[str, str], int] = {}  # IndexLexicon's memory
         lengths = np.fromiter((len(term) for term in terms), dtype=np.int64, count=len(terms))
         points = np.frombuffer("".join(terms).encode("utf-32-le"), dtype=np.uint32)
         owners = np.repeat(np.arange(len(terms)), lengths)
@@ -57,17 +52,21 @@ class Vocabulary:
             owners * _LETTERS + _letter_codes(points), minlength=len(terms) * _LETTERS
         ).reshape(len(terms), _LETTERS).astype(np.int16)
 
-    def within(self, word: str, maxdist: int) -> list[str]:
-        """Terms sharing the first letter of ``word`` and within ``maxdist`` edits of it."""
+    def within(self, word: str, maxdist: int) -> list[tuple[str, int]]:
+        """(term, distance) of the terms sharing ``word``'s first letter within ``maxdist`` edits."""
         if not word or not self.terms:
             return []
         near = np.flatnonzero((self._first == ord(word[0])) & (np.abs(self._lengths - len(word)) <= maxdist))
         points = np.frombuffer(word.encode("utf-32-le"), dtype=np.uint32)
         wanted = np.bincount(_letter_codes(points), minlength=_LETTERS).astype(np.int16)
         bound = np.abs(self._histograms[near] - wanted).sum(axis=1)
-        return [
-            self.terms[i] for i in near[bound <= 2 * maxdist] if _distance(word, self.terms[i]) <= maxdist
-        ]
+        found = []
+        for i in near[bound <= 2 * maxdist]:
+            term = self.terms[i]
+            distance = OSA.distance(word, term, score_cutoff=maxdist)
+            if distance <= maxdist:
+                found.append((term, int(distance)))
+        return found
 
 
 _LETTERS = 27  # a-z, then everything else
@@ -79,44 +78,41 @@ def _letter_codes(points: np.ndarray) -> np.ndarray:
     return codes
 
 
-def correct_word(searcher: Searcher, concept: Concept, vocabulary: Callable[[], Vocabulary]) -> Correction | None:
-    """A likelier spelling of a one-word concept, when the word is unknown or very rare.
+class IndexLexicon:
+    """The ``spelling.Lexicon`` of one open searcher.
 
-    Candidates are index terms (stems) within one or two edits of the typed word's
-    stem; the closest, then the most frequent, wins. ``replacement`` is that stem; the
-    caller turns it back into a word people write.
+    Each question costs a posting-table lookup per field (a tenth of a millisecond),
+    and a chatty query asks about twenty words, so answers are remembered with the
+    vocabulary, which lives as long as the searcher.
     """
-    word = concept.word
-    if not word or not word.isascii() or not word.isalpha() or len(word) < 4:
-        return None
-    stemmed = stem_word(word)
-    frequency = term_frequency(searcher, stemmed)
-    if frequency > 2:
-        return None
-    reader = searcher.reader()
-    maxdist = 1 if len(stemmed) <= 5 else 2
-    counts: dict[str, int] = {}
-    for candidate in vocabulary().within(stemmed, maxdist):
-        if candidate != stemmed:
-            counts[candidate] = sum(reader.doc_frequency(name, candidate) for name in CORRECTION_FIELDS)
-    if not counts:
-        return None
-    best = min(counts, key=lambda candidate: (_distance(stemmed, candidate), -counts[candidate], candidate))
-    if frequency and counts[best] < max(20, 10 * frequency):
-        return None
-    return Correction(word, best, known=frequency > 0)
 
+    def __init__(self, searcher: Searcher, vocabulary: Vocabulary) -> None:
+        self._searcher = searcher
+        self._vocabulary = vocabulary
 
-def _distance(a: str, b: str) -> int:
-    """Damerau-Levenshtein (optimal string alignment) distance of two short words."""
-    previous_previous: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, char_b in enumerate(b, 1):
-            cost = 0 if char_a == char_b else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
-                current[j] = min(current[j], previous_previous[j - 2] + 1)
-        previous_previous, previous = previous, current
-    return previous[-1]
+    def known(self, term: str) -> bool:
+        """The term is in some text field of some entry: a word the lists use."""
+        if term in self._vocabulary.term_set:
+            return True
+        return self._remember("k", term, lambda: term_frequency(self._searcher, term)) > 0
+
+    def frequency(self, term: str) -> int:
+        reader = self._searcher.reader()
+        return self._remember("f", term, lambda: sum(reader.doc_frequency(name, term) for name in CORRECTION_FIELDS))
+
+    def has(self, term: str) -> bool:
+        """Cheap membership in the correction fields' words (no posting lookups)."""
+        return term in self._vocabulary.term_set
+
+    def near(self, term: str, maxdist: int) -> list[tuple[str, int]]:
+        return self._vocabulary.within(term, maxdist)
+
+    def _remember(self, kind: str, term: str, count: Callable[[], int]) -> int:
+        answers = self._vocabulary.answers
+        key = (kind, term)
+        found = answers.get(key)
+        if found is None:
+            if len(answers) >= MAX_ANSWERS:
+                answers.clear()
+            found = answers[key] = count()
+        return found

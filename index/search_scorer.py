@@ -21,6 +21,7 @@ non-zero scores, so counting costs nothing extra.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
@@ -31,13 +32,21 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from index.search_query import Concept
+from index.search_query import Concept, Form
 
 __all__ = ["VectorScorer"]
 
 B = 0.75
 K1 = 1.2
 COORD_POWER = 2.0
+# Concept weights are IDF to this power: higher makes rare words decide more.
+IDF_POWER = 1.0
+# An entry that has some words of a multi-word concept scores them at this fraction.
+PART_WEIGHT = 0.5
+# A term's fields other than its best one count at this fraction.
+OTHER_FIELDS = 0.3
+# An intent word ("code", "dataset") adds this share of its score; it is never required.
+SOFT_WEIGHT = 0.5
 # Postings kept in memory per searcher (docnum + score: 12 bytes each).
 CACHE_POSTINGS = 3_000_000
 _LENGTHS = np.array([byte_to_length(i) or 0 for i in range(256)], dtype=np.float64)
@@ -157,12 +166,19 @@ class VectorScorer:
         """One form of a concept as a dense score array (0 = no match)."""
         scores = np.zeros(self._size)
         if len(terms) == 1:
-            for name, field_weight in self._fields:
-                docs, values = self.postings(name, terms[0])
-                if len(docs):
-                    scores[docs] += values * (field_weight * weight)
-            return scores
+            found = [
+                (docs, values * (field_weight * weight))
+                for name, field_weight in self._fields
+                for docs, values in (self.postings(name, terms[0]),)
+                if len(docs)
+            ]
+            if len(found) <= 1 or OTHER_FIELDS == 1.0:
+                for docs, values in found:
+                    scores[docs] += values
+                return scores
+            return self._fields_combined(found, scores)
         if exact:
+            found = []
             for name, field_weight in self._fields:
                 if name not in self._phrase_fields:
                     continue
@@ -173,8 +189,12 @@ class VectorScorer:
                 for term in terms:
                     term_docs, values = self.postings(name, term)
                     total += values[np.searchsorted(term_docs, docs)]
-                scores[docs] += total * (field_weight * weight)
-            return scores
+                found.append((docs, total * (field_weight * weight)))
+            if len(found) <= 1 or OTHER_FIELDS == 1.0:
+                for docs, values in found:
+                    scores[docs] += values
+                return scores
+            return self._fields_combined(found, scores)
         # every word somewhere in the entry, each in its best-weighted fields summed
         every = np.ones(self._size, dtype=bool)
         for term in terms:
@@ -184,44 +204,109 @@ class VectorScorer:
         scores[~every] = 0.0
         return scores
 
+    def _fields_combined(self, found: Sequence[Postings], scores: np.ndarray) -> np.ndarray:
+        """A term's best field in full, its other fields at ``OTHER_FIELDS`` (into ``scores``).
+
+        Summing every field let a generic word repeated in the title, the repository name
+        and the description ("bubble-table") outscore a rare word said once in a title.
+        """
+        best = np.zeros(self._size)
+        for docs, values in found:
+            scores[docs] += values
+            best[docs] = np.maximum(best[docs], values)
+        # best + (sum - best) * damping, as two whole-array operations
+        scores *= OTHER_FIELDS
+        scores += best * (1.0 - OTHER_FIELDS)
+        return scores
+
+    def form_scores(self, form: Form) -> np.ndarray:
+        """One form's score per document (0 = no match): which entries a form found."""
+        terms, weight, exact = form
+        return self._form(terms, weight, exact)
+
     def concept_scores(self, concept: Concept) -> np.ndarray:
-        """The best form's score per document (DisjunctionMax)."""
-        best: np.ndarray | None = None
-        for terms, weight, exact in concept.alternatives:
-            form = self._form(terms, weight, exact)
-            best = form if best is None else np.maximum(best, form, out=best)
-        return best if best is not None else np.zeros(self._size)
+        """The concept's score per document: its best form (DisjunctionMax), or its parts."""
+        return self._concept(concept)[0]
+
+    def _concept(self, concept: Concept) -> tuple[np.ndarray, np.ndarray, float]:
+        """(scores, coverage in [0, 1], weight) of a concept over all documents.
+
+        A multi-word concept that an entry does not match as a whole still covers the
+        share of its words (by weight) the entry has: "chest x-ray" half-matches an
+        entry about x-rays. Its weight is its words' weights together.
+        """
+        best = np.zeros(self._size)
+        for form in concept.alternatives:
+            np.maximum(best, self._form(*form), out=best)
+        if not concept.parts:
+            return best, (best > 0).astype(np.float64), self._weight(best)
+        partial = np.zeros(self._size)
+        covered = np.zeros(self._size)
+        weight = 0.0
+        for part in concept.parts:
+            part_scores, part_coverage, part_weight = self._concept(part)
+            partial += part_scores
+            covered += part_coverage * part_weight
+            weight += part_weight
+        if weight <= 0:
+            return best, (best > 0).astype(np.float64), self._weight(best)
+        whole = best > 0
+        scores = np.maximum(best, partial * PART_WEIGHT)
+        coverage = np.where(whole, 1.0, covered / weight)
+        return scores, coverage, weight
+
+    def _weight(self, scores: np.ndarray) -> float:
+        """How informative a concept is: the IDF of the entries it matches (0 if none).
+
+        "deep learning" matches thousands of entries and "survival analysis" a handful;
+        judging "matches every word" by these weights keeps generic words from deciding.
+        """
+        matched = int(np.count_nonzero(scores))
+        if not matched:
+            return 0.0
+        return math.pow(math.log((self._size + 1) / (matched + 0.5)), IDF_POWER)
 
     def rank(
         self, concepts: Sequence[Concept], filter_query: wq.Query | None, window: int, bonus: float
     ) -> tuple[int, list[tuple[int, float]]]:
-        """(matches, best ``window`` (docnum, score) re-ranked by concepts matched)."""
+        """(matches, best ``window`` (docnum, score)), scaled by the weighted share matched."""
         if not concepts:
             return 0, []
+        hard = [c for c in concepts if not c.soft] or list(concepts)
+        soft = [c for c in concepts if c.soft and c not in hard]
         combined = np.zeros(self._size)
-        counts = np.zeros(self._size, dtype=np.int32)
-        for concept in concepts:
-            scores = self.concept_scores(concept)
-            matched = scores > 0
-            counts += matched
+        covered = np.zeros(self._size)
+        weights: list[float] = []
+        for concept in hard:
+            scores, coverage, weight = self._concept(concept)
             combined += scores
-            if len(concepts) > 1:
-                combined[matched] += bonus
+            if weight > 0:
+                covered += coverage * weight
+                weights.append(weight)
+                if len(hard) > 1:
+                    combined += coverage * bonus
+        for concept in soft:
+            combined += self.concept_scores(concept) * SOFT_WEIGHT
         if self._live is not None:
             combined[~self._live] = 0.0
         if filter_query is not None:
             combined[~self.filter_mask(filter_query)] = 0.0
+        if weights:
+            combined[covered <= 0] = 0.0
         hits = np.flatnonzero(combined > 0)
         total = len(hits)
         if not total:
             return 0, []
-        top = _top(hits, combined[hits], window)
-        if len(concepts) < 2:
-            return total, [(int(doc), float(combined[doc])) for doc in top]
-        share = ((1 + counts[top]) / (1 + len(concepts))) ** COORD_POWER
-        rescored = combined[top] * share
-        order = np.lexsort((top, -rescored))
-        return total, [(int(top[i]), float(rescored[i])) for i in order]
+        if len(weights) > 1:
+            base = sum(weights) / len(weights)
+            share = ((base + covered[hits]) / (base + sum(weights))) ** COORD_POWER
+            final = combined[hits] * share
+        else:
+            final = combined[hits]
+        scored = np.zeros(self._size)
+        scored[hits] = final
+        top = _top(hits, final, window)
+        return total, [(int(doc), float(scored[doc])) for doc in top]
 
 
 def _top(docs: np.ndarray, scores: np.ndarray, window: int) -> np.ndarray:
@@ -267,7 +352,8 @@ def _leaf_lengths(leaf: Any, field: str) -> np.ndarray:
     raw = _raw_length_bytes(leaf, field, count)
     if raw is None:  # not the W3 codec: ask document by document
         return np.asarray([leaf.doc_field_length(d, field, 0) or 0 for d in range(count)], dtype=np.float64)
-    return _LENGTHS[raw]
+    lengths: np.ndarray = _LENGTHS[raw]
+    return lengths
 
 
 def _raw_length_bytes(leaf: Any, field: str, count: int) -> np.ndarray | None:

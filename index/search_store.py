@@ -32,6 +32,7 @@ from whoosh.filedb.filestore import FileStorage, RamStorage, copy_storage
 
 from index.analysis import ANALYZER_VERSION, text_analyzer
 from index.model import Entry, Link, normalise_url, section_key
+from index.semantic import embedding_text, text_key
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -44,7 +45,7 @@ __all__ = [
     "read_pointer",
 ]
 
-SCHEMA_VERSION = 2  # 2: segments as separate files (no compound copy in memory)
+SCHEMA_VERSION = 3  # 2: segments as separate files (no compound copy in memory); 3: vkey column
 POINTER = "CURRENT"
 META = "meta.json"
 
@@ -63,6 +64,8 @@ def make_schema() -> wf.Schema:
         paths=wf.KEYWORD(commas=True, lowercase=False, scorable=True),
         year=wf.NUMERIC(numtype=int, bits=32, signed=True, shift_step=0),
         order=wf.COLUMN(columns.NumericColumn("Q")),
+        # the key of the document's embedded text: its vector in the cache (index/semantic.py)
+        vkey=wf.COLUMN(columns.NumericColumn("q")),
         blob=wf.STORED(),
     )
 
@@ -127,6 +130,7 @@ def build_document(doc_id: str, occurrences: Sequence[Entry], order: int) -> dic
         "source": ",".join(_unique(entry.source for entry in occurrences)),
         "paths": ",".join(paths),
         "order": order,
+        "vkey": text_key(embedding_text(occurrences)),
         "blob": occurrences_blob(occurrences),
     }
     if year is not None:

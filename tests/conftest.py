@@ -13,6 +13,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
+# No test may reach a model hub: semantic tests name the shared model directory themselves.
+os.environ.setdefault("MEDBOT_SEARCH_MODEL", "none")
 
 
 def shared_dir() -> Path | None:
@@ -69,3 +71,6 @@ def lab_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
     with running_site(write_lab_config(tmp_path_factory.mktemp("lab-site"))) as site:
         yield site
+# The bundled and haystack indexes (with vectors when the model is here), built once per
+# session for every module that asks (tests/haystack.py).
+from tests.haystack import corpus_index, seed_index  # noqa: E402, F401

@@ -69,7 +69,7 @@ class MedBot:
         settings = settings or load_settings(config_path, data_dir)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = Store(settings.state_path)
-        index = SearchIndex.open(settings.index_dir, settings.synonyms_path)
+        index = SearchIndex.open(settings.index_dir, settings.synonyms_path, settings.search_model)
         core = cls(settings, index, store)
         if sync:
             core.sync(progress=progress)

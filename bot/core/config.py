@@ -28,6 +28,7 @@ from bot.core.settings import (
     DATA_DIR,
     AnnounceTarget,
     ConfigError,
+    SearchSettings,
     Settings,
     SourceConfig,
     WatchSettings,
@@ -47,7 +48,7 @@ __all__ = [
     "load_settings",
 ]
 
-CORE_KEYS = ("sources", "data_dir", "synonyms", "watch", "enrich", "linkcheck", "platforms")
+CORE_KEYS = ("sources", "data_dir", "synonyms", "search", "watch", "enrich", "linkcheck", "platforms")
 
 
 class PlatformSchema(Protocol):
@@ -117,6 +118,7 @@ def load_settings(
         config_path=path,
         synonyms_path=synonyms,
         watch=watch,
+        search=_parse_search(_section(raw, "search", label), env, label, base_dir if path is not None else None),
         enrich=parse_enrich(raw.get("enrich"), label),
         linkcheck=parse_linkcheck(raw.get("linkcheck"), label),
         platform_sections=sections,
@@ -217,6 +219,14 @@ def _name_from_url(url: str) -> str:
     if "raw.githubusercontent.com" in url and len(parts) >= 4:
         return parts[3]
     return parts[-1].rsplit(".", 1)[0] if parts else url
+
+
+def _parse_search(raw: dict[str, Any], env: Mapping[str, str], label: str, base_dir: Path | None) -> SearchSettings:
+    """``search.model`` (env ``MEDBOT_SEARCH_MODEL``); a relative path is relative to the config file."""
+    search = convert_section({**raw, **env_overrides(env, "search", SearchSettings)}, SearchSettings, f"{label}: search")
+    if base_dir is not None and search.model.startswith((".", "~")):
+        search = SearchSettings(model=str((base_dir / search.model).expanduser()))
+    return search
 
 
 def _parse_watch(raw: dict[str, Any], env: Mapping[str, str], label: str, platforms: set[str] | None) -> WatchSettings:

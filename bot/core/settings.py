@@ -19,6 +19,8 @@ __all__ = [
     "DATA_DIR",
     "AnnounceTarget",
     "ConfigError",
+    "DEFAULT_SEARCH_MODEL",
+    "SearchSettings",
     "EnrichSettings",
     "LinkcheckSettings",
     "NonNegative",
@@ -106,6 +108,15 @@ class LinkcheckSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
 
 
 
+DEFAULT_SEARCH_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+"""Used when it is in the data dir's model cache or can be downloaded; else lexical search."""
+
+
+class SearchSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    model: str = DEFAULT_SEARCH_MODEL
+    """A model directory, a model name fastembed can download, or "none" (lexical only)."""
+
+
 def convert_section(raw: Mapping[str, Any], schema: type[S], where: str, *, from_env: bool = False) -> S:
     """``raw`` as ``schema``, or a ``ConfigError`` naming ``where.key`` and what was expected."""
     given = {key: value for key, value in raw.items() if value is not None}  # "key:" keeps the default
@@ -135,10 +146,15 @@ class Settings:
     config_path: Path | None = None
     synonyms_path: Path = DATA_DIR / "synonyms.yaml"
     watch: WatchSettings = field(default_factory=WatchSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
     enrich: EnrichSettings = field(default_factory=EnrichSettings)
     linkcheck: LinkcheckSettings = field(default_factory=LinkcheckSettings)
     platform_sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def search_model(self) -> str:
+        return self.search.model
 
     @property
     def index_dir(self) -> Path:

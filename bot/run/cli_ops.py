@@ -39,6 +39,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_index(args: argparse.Namespace) -> int:
     core = load_core(args, sync=False)
     report = core.sync(rebuild=args.rebuild, progress=None)
+    core.index.embed(progress=sys.stderr.isatty())
     what = "rebuilt" if report.rebuilt else "updated"
     changed = list(report.added_sources) + list(report.updated_sources)
     print(
