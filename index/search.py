@@ -12,12 +12,10 @@ writer, and one thread in Whoosh, at a time.
 
 from __future__ import annotations
 
-import random as random_module
-import re
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from whoosh import query as wq
@@ -26,20 +24,22 @@ from whoosh.index import Index
 from whoosh.searching import Searcher
 
 from index import search_store as store
-from index.analysis import query_tokens, stem_word, words
+from index.analysis import query_tokens
 from index.chinese import glossary
-from index.model import Entry, ListDocument, entry_id, normalise_url
+from index.model import Entry, ListDocument
+from index.search_browse import BrowseSearch
 from index.search_build import SourceSnapshot, apply_changes, build_generation, want_progress
 from index.search_ids import identifier_docnums
 from index.search_intents import KindCache, prefer
 from index.search_query import ParsedQuery, parse_query
 from index.search_rank import IndexLexicon, Vocabulary
+from index.search_results import Hit, SearchResult, empty_result, page_count
 from index.search_scorer import K1, B, VectorScorer
 from index.search_semantic import SemanticSearch
 from index.search_synonyms import SynonymMap, load_synonyms
-from index.search_topics import TopicNode, TopicTable, source_section_counts
+from index.search_topics import TopicNode, TopicTable
 from index.semantic_index import SemanticLayer
-from index.spelling import Correction, understand
+from index.spelling import Correction, readable_suggestion, understand
 
 __all__ = ["Hit", "SearchIndex", "SearchResult", "SourceSnapshot", "SyncReport", "TopicNode"]
 
@@ -59,25 +59,6 @@ CONCEPT_BONUS = 5.0
 
 
 @dataclass(frozen=True)
-class Hit:
-    entry: Entry
-    sources: tuple[str, ...]
-    score: float
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    query: str
-    total: int
-    page: int
-    pages: int
-    per_page: int
-    suggestion: str | None
-    fuzzy: bool
-    hits: tuple[Hit, ...]
-
-
-@dataclass(frozen=True)
 class SyncReport:
     added_sources: tuple[str, ...]
     updated_sources: tuple[str, ...]
@@ -88,7 +69,7 @@ class SyncReport:
     rebuilt: bool
 
 
-class SearchIndex(SemanticSearch):
+class SearchIndex(BrowseSearch, SemanticSearch):
     """The index in ``index_dir``; see the module docstring.
 
     ``model`` (a model directory, a fastembed model name, or None/"none") adds dense
@@ -251,7 +232,7 @@ class SearchIndex(SemanticSearch):
             self._check_fresh()
             searcher = self._searcher
             if searcher is None:
-                return _empty(query, page, per_page)
+                return empty_result(query, page, per_page)
             by_identifier = identifier_docnums(searcher, query)  # a pasted arXiv id, DOI, PMID, repo
             if by_identifier:
                 found = tuple(self._hit(docnum, 1.0, source) for docnum in by_identifier)
@@ -260,10 +241,10 @@ class SearchIndex(SemanticSearch):
             filter_query = self._filter_query(parsed, source)
             source = source or (self._resolve_source(parsed.sources[0]) if parsed.sources else None)
             if filter_query is False:
-                return _empty(query, page, per_page)
+                return empty_result(query, page, per_page)
             if not parsed.concepts:
                 if filter_query is None:
-                    return _empty(query, page, per_page)
+                    return empty_result(query, page, per_page)
                 return self._listing(query, filter_query, page, per_page, source)
             parsed, corrections = understand(parsed, IndexLexicon(searcher, self._vocabulary_for(searcher)))
             total, ranked = self._ranked(searcher, parsed, filter_query, page * per_page, query)
@@ -272,9 +253,9 @@ class SearchIndex(SemanticSearch):
             start = (page - 1) * per_page
             hits = tuple(self._hit(docnum, score, source) for docnum, score in ranked[start : start + per_page])
             helped = self._helpful(searcher, corrections, [docnum for docnum, _ in ranked[start : start + per_page]])
-            suggestion = _readable_suggestion(query, helped, self._sample_hits(ranked, hits)) if helped else None
+            suggestion = readable_suggestion(query, helped, self._sample_hits(ranked, hits)) if helped else None
             return SearchResult(
-                query, total, page, _pages(total, per_page), per_page, suggestion, bool(helped), hits
+                query, total, page, page_count(total, per_page), per_page, suggestion, bool(helped), hits
             )
 
     def _helpful(self, searcher: Searcher, corrections: Sequence[Correction], docnums: Sequence[int]) -> list[Correction]:
@@ -326,7 +307,7 @@ class SearchIndex(SemanticSearch):
         results = self._searcher.search_page(filter_query, page, pagelen=per_page, sortedby="order")
         total = len(results)
         hits = tuple(self._hit(hit.docnum, 0.0, source, topic_key) for hit in results)
-        return SearchResult(query, total, min(page, max(1, results.pagecount)), _pages(total, per_page),
+        return SearchResult(query, total, min(page, max(1, results.pagecount)), page_count(total, per_page),
                             per_page, None, False, hits)
 
     def _filter_query(self, parsed: ParsedQuery, source: str | None) -> wq.Query | None | bool:
@@ -375,22 +356,6 @@ class SearchIndex(SemanticSearch):
             entry = next((e for e in occurrences if _in_topic(e, topic_key)), entry)
         return Hit(entry, sources, round(float(score), 4))
 
-    # --- browsing -------------------------------------------------------------------
-
-    def _table(self) -> TopicTable:
-        if self._topics is None:
-            assert self._searcher is not None
-            reader = self._searcher.reader()
-            sections = [info.get("sections", []) for info in self._meta.sources.values()]
-            # one scan of each segment's section keys beats a lookup per section
-            counts: dict[str, int] = {}
-            for leaf, _ in reader.leaf_readers():
-                for term, info in leaf.iter_field("paths"):
-                    key = term.decode("utf-8")
-                    counts[key] = counts.get(key, 0) + info.doc_frequency()
-            self._topics = TopicTable(sections, lambda key: counts.get(key, 0))
-        return self._topics
-
     def warm(self) -> None:
         """Build what the first queries after opening would otherwise build on demand.
 
@@ -407,101 +372,6 @@ class SearchIndex(SemanticSearch):
             self._scorer_for(searcher).warm()
         self.start_semantic()  # vectors load or embed in the background; search is lexical until then
 
-    def topics(self) -> tuple[TopicNode, ...]:
-        """The section tree of all lists merged by name, with entry counts."""
-        with self._lock:
-            self._check_fresh()
-            return self._table().roots if self._searcher is not None else ()
-
-    def source_topics(self) -> dict[str, tuple[TopicNode, ...]]:
-        """Each list's own section tree, counting that list's entries only (the web page
-        shows lists side by side; ``topics`` merges them). Built once per searcher."""
-        with self._lock:
-            self._check_fresh()
-            searcher = self._searcher
-            if searcher is None:
-                return {}
-            if self._source_topics is None:
-                names = list(self._meta.sources)
-                counts = source_section_counts(searcher, names)
-                trees: dict[str, tuple[TopicNode, ...]] = {}
-                for name, info in self._meta.sources.items():
-                    table = TopicTable([info.get("sections", [])], counts[name].__getitem__, matching=False)
-                    trees[name] = table.roots
-                self._source_topics = trees
-            return self._source_topics
-
-    def match_topic(self, name: str) -> tuple[str, ...] | None:
-        """The best section for a name: English or Chinese, numbering ignored, typos forgiven."""
-        with self._lock:
-            self._check_fresh()
-            return self._table().match(name) if self._searcher is not None else None
-
-    def complete_topics(self, prefix: str, limit: int = 25) -> list[tuple[str, tuple[str, ...]]]:
-        with self._lock:
-            self._check_fresh()
-            return self._table().complete(prefix, limit) if self._searcher is not None else []
-
-    def topic_entries(self, path: tuple[str, ...], *, page: int = 1, per_page: int = 5) -> SearchResult:
-        """The entries of a section (and its subsections) in list order."""
-        page, per_page = max(1, page), max(1, min(per_page, 100))
-        label = " › ".join(path)
-        with self._lock:
-            self._check_fresh()
-            if self._searcher is None or not path:
-                return _empty(label, page, per_page)
-            key = store.path_key(path)
-            return self._listing(label, wq.Term("paths", key), page, per_page, None, key)
-
-    def random(self, topic: str | None = None, rng: random_module.Random | None = None) -> Hit | None:
-        """One entry at random, from a section when ``topic`` names one (or a › path)."""
-        chooser = rng or random_module.Random()
-        with self._lock:
-            self._check_fresh()
-            searcher = self._searcher
-            if searcher is None:
-                return None
-            key = None
-            if topic:
-                path = self._topic_path(topic)
-                if path is None:
-                    return None
-                key = store.path_key(path)
-                docnums = sorted(searcher.docs_for_query(wq.Term("paths", key)))
-            else:
-                reader = searcher.reader()
-                docnums = [n for n in range(reader.doc_count_all()) if not reader.is_deleted(n)]
-            return self._hit(chooser.choice(docnums), 0.0, topic_key=key) if docnums else None
-
-    def _topic_path(self, topic: str) -> tuple[str, ...] | None:
-        assert self._searcher is not None
-        if " › " in topic:
-            path = tuple(part.strip() for part in topic.split(" › "))
-            if self._searcher.reader().doc_frequency("paths", store.path_key(path)):
-                return path
-        return self._table().match(topic)
-
-    def get(self, id_or_url: str) -> Hit | None:
-        """An entry by its id or by any of its links (normalised)."""
-        with self._lock:
-            self._check_fresh()
-            docnum = self._find(id_or_url)
-            return self._hit(docnum, 0.0) if docnum is not None else None
-
-    def _find(self, id_or_url: str) -> int | None:
-        searcher = self._searcher
-        ref = (id_or_url or "").strip()
-        if searcher is None or not ref:
-            return None
-        docnum = searcher.document_number(id=ref.lower())
-        if docnum is None and not re.fullmatch(r"[0-9a-f]{10}", ref.lower()):
-            key = normalise_url(ref)
-            if key:
-                docnum = searcher.document_number(id=entry_id(key))
-                if docnum is None:
-                    docnum = searcher.document_number(urls=store.keyword(key))
-        return int(docnum) if docnum is not None else None
-
     def similar(self, id_or_url: str, limit: int = 5) -> list[Hit]:
         """Entries like the given one: nearest vectors, more-like-this, its own section first."""
         with self._lock:
@@ -516,42 +386,11 @@ class SearchIndex(SemanticSearch):
             lexical = [(hit.docnum, float(hit.score)) for hit in results]
             return [self._hit(doc, score) for doc, score in self._similar_ranked(searcher, docnum, lexical, limit)]
 
-    def source_counts(self) -> dict[str, int]:
-        """Entries per configured source (as parsed, duplicates within a list counted once)."""
-        with self._lock:
-            self._check_fresh()
-            return {name: int(info.get("entries", 0)) for name, info in self._meta.sources.items()}
-
-
 def _weighting() -> scoring.WeightingModel:
     """Whoosh's own BM25F (``similar`` ranks with it) with the array scorer's parameters."""
     return scoring.BM25F(B=B, K1=K1)
 
 
-def _apply_corrections(query: str, corrections: Sequence[Correction]) -> str:
-    text = query
-    for correction in corrections:
-        text = re.sub(rf"(?i)\b{re.escape(correction.word)}\b", correction.replacement, text)
-    return text
-
-
-def _readable_suggestion(query: str, corrections: Sequence[Correction], hits: Sequence[Hit]) -> str:
-    """The corrected query with each corrected stem shown as a word the entries use."""
-    surface: dict[str, str] = {}
-    for hit in hits:
-        for word, _ in words(f"{hit.entry.title} {hit.entry.description} {' '.join(hit.entry.section)}"):
-            surface.setdefault(stem_word(word), word)
-    readable = [replace(c, replacement=surface.get(c.replacement, c.replacement)) for c in corrections]
-    return _apply_corrections(query, readable)
-
-
 def _in_topic(entry: Entry, topic_key: str) -> bool:
     return any(store.path_key(entry.section[: depth + 1]) == topic_key for depth in range(len(entry.section)))
 
-
-def _pages(total: int, per_page: int) -> int:
-    return max(1, -(-total // per_page))
-
-
-def _empty(query: str, page: int, per_page: int) -> SearchResult:
-    return SearchResult(query, 0, page, 1, per_page, None, False, ())

@@ -28,11 +28,10 @@ from typing import Any, TypeVar
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.searching import Searcher
-from whoosh.util.numeric import byte_to_length
 
 from index.search_query import Concept, Form
+from index.whoosh_internals import leaf_lengths, read_postings
 
 __all__ = ["VectorScorer"]
 
@@ -49,7 +48,6 @@ OTHER_FIELDS = 0.3
 SOFT_WEIGHT = 0.5
 # Postings kept in memory per searcher (docnum + score: 12 bytes each).
 CACHE_POSTINGS = 3_000_000
-_LENGTHS = np.array([byte_to_length(i) or 0 for i in range(256)], dtype=np.float64)
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 
 Postings = tuple[np.ndarray, np.ndarray]
@@ -113,7 +111,7 @@ class VectorScorer:
         for leaf, offset in self._leaves:
             if (field, term) not in leaf:
                 continue
-            leaf_ids, leaf_weights = _read_postings(leaf.postings(field, term))
+            leaf_ids, leaf_weights = read_postings(leaf.postings(field, term))
             ids.append(leaf_ids + offset)
             weights.append(leaf_weights)
         if not ids:
@@ -135,7 +133,7 @@ class VectorScorer:
     def _field_lengths(self, field: str) -> np.ndarray:
         lengths = self._lengths.get(field)
         if lengths is None:
-            parts = [_leaf_lengths(leaf, field) for leaf, _ in self._leaves]
+            parts = [leaf_lengths(leaf, field) for leaf, _ in self._leaves]
             lengths = np.concatenate(parts) if parts else np.zeros(0)
             self._lengths[field] = lengths
         return lengths
@@ -317,56 +315,3 @@ def _top(docs: np.ndarray, scores: np.ndarray, window: int) -> np.ndarray:
         docs, scores = docs[keep], scores[keep]
     order = np.lexsort((docs, -scores))[:window]
     return docs[order]
-
-
-def _read_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
-    """All (docnum, weight) of one segment's posting list, a block at a time.
-
-    Deleted documents are kept (the caller masks them), so we unwrap Whoosh's
-    deletion filter and read the raw W3 blocks; any other matcher is walked.
-    """
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
-    ids: list[Any] = []
-    weights: list[Any] = []
-    if all(hasattr(matcher, name) for name in ("_read_ids", "_read_weights", "_next_block", "_atend")):
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.append(np.asarray(matcher._ids, dtype=np.int64))
-            weights.append(np.asarray(matcher._weights, dtype=np.float64))
-            matcher._next_block()
-        if not ids:
-            return _EMPTY
-        return np.concatenate(ids), np.concatenate(weights)
-    while matcher.is_active():
-        ids.append(matcher.id())
-        weights.append(matcher.weight())
-        matcher.next()
-    return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
-
-
-def _leaf_lengths(leaf: Any, field: str) -> np.ndarray:
-    """A segment's field lengths for every document, decoded like Whoosh's length bytes."""
-    count = leaf.doc_count_all()
-    raw = _raw_length_bytes(leaf, field, count)
-    if raw is None:  # not the W3 codec: ask document by document
-        return np.asarray([leaf.doc_field_length(d, field, 0) or 0 for d in range(count)], dtype=np.float64)
-    lengths: np.ndarray = _LENGTHS[raw]
-    return lengths
-
-
-def _raw_length_bytes(leaf: Any, field: str, count: int) -> np.ndarray | None:
-    try:
-        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-
-        column = leaf._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
-        if column is None:
-            return np.zeros(count, dtype=np.uint8)
-        data = column._dbfile.get(column._basepos, column._count)
-    except (AttributeError, ImportError, TypeError):
-        return None
-    raw = np.zeros(count, dtype=np.uint8)
-    values = np.frombuffer(bytes(data), dtype=np.uint8)[:count]
-    raw[: len(values)] = values
-    return raw

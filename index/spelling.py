@@ -26,10 +26,11 @@ from functools import lru_cache
 from string import ascii_lowercase
 from typing import Protocol
 
-from index.analysis import STOP_WORDS, stem_word
+from index.analysis import STOP_WORDS, stem_word, words
 from index.search_query import LOOSE_WEIGHT, Concept, Form, ParsedQuery
+from index.search_results import Hit
 
-__all__ = ["CORRECTION_WEIGHT", "Correction", "Lexicon", "SPLIT_WEIGHT", "name_words", "understand"]
+__all__ = ["CORRECTION_WEIGHT", "Correction", "Lexicon", "SPLIT_WEIGHT", "apply_corrections", "name_words", "readable_suggestion", "understand"]
 
 CORRECTION_WEIGHT = 0.8
 SPLIT_WEIGHT = 0.9
@@ -207,3 +208,21 @@ def _edits1(word: str, start: int = 0) -> frozenset[str]:
     variants |= {left + letter + right for left, right in splits for letter in ascii_lowercase}
     variants.discard(word)
     return frozenset(variants)
+
+
+def apply_corrections(query: str, corrections: Sequence[Correction]) -> str:
+    """``query`` with each corrected word replaced (case-insensitively, whole words only)."""
+    text = query
+    for correction in corrections:
+        text = re.sub(rf"(?i)\b{re.escape(correction.word)}\b", correction.replacement, text)
+    return text
+
+
+def readable_suggestion(query: str, corrections: Sequence[Correction], hits: Sequence[Hit]) -> str:
+    """The corrected query with each corrected stem shown as a word the entries use."""
+    surface: dict[str, str] = {}
+    for hit in hits:
+        for word, _ in words(f"{hit.entry.title} {hit.entry.description} {' '.join(hit.entry.section)}"):
+            surface.setdefault(stem_word(word), word)
+    readable = [replace(c, replacement=surface.get(c.replacement, c.replacement)) for c in corrections]
+    return apply_corrections(query, readable)
