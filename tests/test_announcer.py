@@ -12,7 +12,7 @@ import pytest
 from bot.core.config import Settings, WatchSettings
 from bot.core.filters import filter_matches
 from bot.core.replies import Reply
-from bot.core.sending import PermanentFailure, RetryLater
+from bot.core.sending import PermanentFailure, Refused, RetryLater
 from bot.store.sqlite import Store, Version
 from bot.watch.delivery import RateLimit, RateLimiter, deliver
 from index.model import Entry, Link, entry_id, identity_key
@@ -30,6 +30,7 @@ class RecordingSender:
     flood_once: set[str] = field(default_factory=set)
     kicked: set[str] = field(default_factory=set)
     broken_network: set[str] = field(default_factory=set)
+    refuse: set[str] = field(default_factory=set)
 
     async def send_reply(self, chat_id: str, reply: Reply, *, silent: bool = False) -> None:
         if chat_id in self.kicked:
@@ -39,6 +40,8 @@ class RecordingSender:
             raise RetryLater(3, "Flood control exceeded")
         if chat_id in self.broken_network:
             raise OSError("connection reset")
+        if any(entry.title in self.refuse for entry in reply.entries):
+            raise Refused("Bad Request: can't parse entities")
         self.sent.append((chat_id, reply))
 
     def titles(self, chat: str) -> list[str]:
@@ -187,3 +190,13 @@ async def test_the_rate_limiter_spaces_messages_per_chat_and_caps_a_group_per_mi
     assert sleep.slept[:19] == [1.0] * 19
     assert sleep.slept[19] == pytest.approx(41.0)  # the 21st message waits for the minute window
     assert len(sleep.slept) == 20
+
+
+async def test_a_message_the_platform_refuses_is_dropped_alone_and_the_chat_stays_subscribed(store: Store, tmp_path: Path) -> None:
+    store.add_subscription("discord", "42", "", "pi")
+    add(store, "list-a", paper(1), paper(2), paper(3))
+    sender = RecordingSender(platform="discord", refuse={"Paper 2"})
+    report = await deliver(store, {"discord": sender}, settings(tmp_path), limiter=quiet_limiter(FakeSleep()))
+    assert sender.titles("42") == ["Paper 1", "Paper 3"] and report.failed == 1
+    assert store.list_subscriptions("discord", "42")  # one hostile entry does not unsubscribe the channel
+    assert store.outbox_counts() == {"sent": 2, "failed": 1}

@@ -18,7 +18,7 @@ from adapters.discord.client import DiscordSender, MedBotClient, build_client, r
 from bot.core.config import Settings, load_settings
 from bot.core.redact import install_redactor, remove_redactor
 from bot.core.replies import Reply
-from bot.core.sending import PermanentFailure, RetryLater
+from bot.core.sending import PermanentFailure, Refused, RetryLater
 from bot.run.platforms import install_redaction
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.spy_core import SpyCore
@@ -239,6 +239,7 @@ async def test_announcements_go_to_the_channel_without_mentions(bot: Running) ->
     [
         (403, {"message": "Missing Access", "code": 50001}, PermanentFailure),
         (404, {"message": "Unknown Channel", "code": 10003}, PermanentFailure),
+        (400, {"message": "Invalid Form Body", "code": 50035}, Refused),  # this message only: the channel stays
         (429, {"message": "You are being rate limited.", "retry_after": 120.0, "global": False}, RetryLater),
     ],
 )

@@ -26,17 +26,26 @@ class Verdict(Enum):
 
 
 class CommandBudget:
-    def __init__(self, *, per_member: tuple[float, float] = (20, 30.0), per_chat: tuple[float, float] = (60, 60.0)) -> None:
+    def __init__(
+        self,
+        *,
+        per_member: tuple[float, float] = (20, 30.0),
+        per_member_in_group: tuple[float, float] = (5, 30.0),
+        per_chat: tuple[float, float] = (60, 60.0),
+    ) -> None:
+        # In a group every reply spends the group's flood budget on the platform (Telegram:
+        # 20 messages a minute), so one member may spend only a small share of it.
         self._per_member = per_member
+        self._per_member_in_group = per_member_in_group
         self._per_chat = per_chat
         self._members: TTLCache[tuple[str, ...], AsyncLimiter] = TTLCache(maxsize=50_000, ttl=600)
         self._chats: TTLCache[tuple[str, ...], AsyncLimiter] = TTLCache(maxsize=20_000, ttl=600)
-        self._warned: TTLCache[tuple[str, ...], bool] = TTLCache(maxsize=50_000, ttl=per_member[1])
+        self._warned: TTLCache[tuple[str, ...], bool] = TTLCache(maxsize=50_000, ttl=max(per_member[1], per_member_in_group[1]))
 
     async def check(self, ctx: Context) -> Verdict:
         """Spend one command of ``ctx``'s member and chat, if both have one left (never waits)."""
         member_key = (ctx.platform, ctx.chat_id, ctx.user_id or ctx.chat_id)
-        member = self._limiter(self._members, member_key, self._per_member)
+        member = self._limiter(self._members, member_key, self._per_member_in_group if ctx.in_group else self._per_member)
         chat = self._limiter(self._chats, member_key[:2], self._per_chat)
         if member.has_capacity() and chat.has_capacity():
             await member.acquire()  # returns at once: the capacity was just checked
