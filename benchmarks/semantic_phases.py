@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import time
 from pathlib import Path
@@ -161,7 +162,7 @@ def bundled_relevance(args: dict[str, Any]) -> dict[str, Any]:
         if args.get("vectors"):
             os.symlink(args["vectors"], root / "vectors")
         index = SearchIndex.open(root, model=model if model != "none" else None)
-        snapshots = [SourceSnapshot(p.stem, str(p.stat().st_mtime_ns), lambda p=p: parse_file(p)) for p in seeds]
+        snapshots = [SourceSnapshot(p.stem, str(p.stat().st_mtime_ns), functools.partial(parse_file, p)) for p in seeds]
         index.sync(snapshots, progress=False)
         index.embed()
         figures["medbot"] = relevance_figures(index, sets)
@@ -170,8 +171,13 @@ def bundled_relevance(args: dict[str, Any]) -> dict[str, Any]:
         for engine in (Fts5Engine(root / "fts5.sqlite3"), WhooshDefaultEngine(root / "whoosh")):
             engine.build(entries)
             figures[engine.name] = {
-                name: {"lexical": hit_at_5(load_relevance(Path(path)), lambda text, e=engine: e.search(text, 1, 5))}
+                name: {"lexical": hit_at_5(load_relevance(Path(path)), functools.partial(_top5, engine))}
                 for name, path in sets.items()
             }
             engine.close()
     return figures
+
+
+def _top5(engine: Any, text: str) -> Any:
+    """A baseline engine's first five results for ``text`` (what hit@5 judges)."""
+    return engine.search(text, 1, 5)
