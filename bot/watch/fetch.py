@@ -12,7 +12,7 @@ its last good snapshot and counts a failure. "Whole" means three things here:
   or a second read brings the same bytes.
 * **Decoded strictly.** UTF-8 (a BOM is fine), else the charset the server declares, and
   only if every byte decodes: a replaced character would turn one damaged URL into a
-  "new" paper. A UTF-16 body is read only when declared as such (GitHub serves every file
+  "new" paper. A body that is mostly UTF-8 stays UTF-8 (damaged) whatever is declared. A UTF-16 body is read only when declared as such (GitHub serves every file
   as ``charset=utf-8``, so there a UTF-16 or GBK file fails rather than being garbled).
 * **From where it was asked.** Redirects are followed on the same host (and port; an
   upgrade to https is fine) or to a host in ``watch.redirect_hosts``, never to https->http.
@@ -107,12 +107,24 @@ def decode_body(data: bytes, content_type: str | None) -> str:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            if declared is None or declared == "utf-8":
+            if declared is None or declared == "utf-8" or _damaged_utf8(data):
                 raise FetchFailed(f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
             text = _strict(data, declared)
     if "\x00" in text:
         raise FetchFailed("NUL characters in the text (a binary file, or UTF-16 read as UTF-8)")
     return text.removeprefix("\ufeff")
+
+
+def _damaged_utf8(data: bytes) -> bool:
+    """UTF-8 with a few bad bytes, not another charset: more valid multi-byte characters than bad spots.
+
+    Read as the Latin-1 a server declares, such a file would decode "fine", its one bad
+    byte becoming a "new" link. Real Latin-1 text has almost no valid UTF-8 sequences,
+    real GBK about one for every five bad ones.
+    """
+    decoded = data.decode("utf-8", errors="replace")
+    bad = decoded.count("\ufffd")
+    return sum(1 for ch in decoded if ord(ch) > 0x7F) - bad > bad
 
 
 def _declared_charset(content_type: str | None) -> str | None:

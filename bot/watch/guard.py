@@ -67,14 +67,19 @@ def _cut_line(document: ListDocument, text: str) -> int | None:
     """The first line of the last entry if the file ends inside it (no final newline), else None.
 
     An item the file ends in, without the newline every editor writes, is where a cut
-    would land; its URL may stop mid-way and still parse.
+    would land; its URL may stop mid-way and still parse. One that ends in a closed link,
+    every bracket closed, is whole (files without a final newline are common upstream).
     """
     if not document.entries or text.endswith(("\n", "\r")):
         return None
     last = max(entry.line for entry in document.entries)
-    after = text.split("\n")[last:]  # ``line`` is 1-based: these are the lines after its first
+    lines = text.split("\n")
+    after = lines[last:]  # ``line`` is 1-based: these are the lines after its first
     if any(not line.strip() or _HEADING_LINE.match(line) for line in after):
         return None  # the item ended; the cut is in what follows it
+    item = "\n".join(lines[last - 1:]).rstrip()
+    if "](" in item and item.endswith(")") and item.count("(") == item.count(")") and item.count("[") == item.count("]"):
+        return None
     return last
 
 
