@@ -175,7 +175,7 @@ async def test_one_member_flooding_a_group_leaves_the_others_answered_at_once(bu
     started = time.monotonic()
     reply = await bundled_core.handle("/start", Context(user_id="colleague", **group))
     assert reply is not None and "medbot" in reply.title and time.monotonic() - started < 5.0
-    assert answered <= 6  # a few answers and one "slow down", then silence: the group's flood budget is kept
+    assert answered <= 9  # a few answers and one "slow down", then silence: the group's flood budget is kept
 
 
 async def test_the_bot_token_appears_in_no_log_line_and_no_database_row(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ class CommandBudget:
         self,
         *,
         per_member: tuple[float, float] = (20, 30.0),
-        per_member_in_group: tuple[float, float] = (5, 30.0),
+        per_member_in_group: tuple[float, float] = (8, 30.0),
         per_chat: tuple[float, float] = (60, 60.0),
     ) -> None:
         # In a group every reply spends the group's flood budget on the platform (Telegram:
