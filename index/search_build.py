@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3Codec
@@ -25,6 +26,7 @@ from whoosh.index import Index
 from whoosh.searching import Searcher
 
 from index import search_store as store
+from index.child_processes import children_die_with_parent
 from index.model import Entry, ListDocument
 
 __all__ = ["SourceSnapshot", "apply_changes", "build_generation", "want_progress"]
@@ -78,7 +80,7 @@ def load_all(sources: Sequence[SourceSnapshot]) -> list[ListDocument]:
     _LOADING = sources
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+        with children_die_with_parent(), ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
             return list(pool.map(_load_at, range(len(sources)), chunksize=4))
     finally:
         _LOADING = ()
@@ -94,6 +96,11 @@ def _load_at(position: int) -> ListDocument:
 def _write_all(building: Path, grouped: dict[str, list[Entry]], ranks: dict[str, int], progress: bool) -> None:
     procs = _build_procs(len(grouped))
     ix = store.create_file_index(building) if procs > 1 else store.create_ram_index()
+    with children_die_with_parent():  # Whoosh's writer subprocesses are forked in here
+        _write_documents(ix, building, procs, grouped, ranks, progress)
+
+
+def _write_documents(ix: Any, building: Path, procs: int, grouped: dict[str, list[Entry]], ranks: dict[str, int], progress: bool) -> None:
     if procs > 1:
         writer = ix.writer(limitmb=128, procs=procs, multisegment=True, **WRITER_OPTIONS)
     else:
