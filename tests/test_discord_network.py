@@ -87,6 +87,8 @@ async def test_commands_sync_to_the_configured_guild_with_the_env_token(bot: Run
     sync = await bot.fake.wait_for(lambda r: r.method == "PUT" and r.path.endswith("/commands"))
     assert sync.path == f"/applications/{bot.fake.app_id}/guilds/{bot.fake.guild_id}/commands"
     assert {command["name"] for command in sync.json} >= {"search", "topic", "new", "help"}
+    search = next(command for command in sync.json if command["name"] == "search")
+    assert "year:2019" in search["options"][0]["description"]  # the filters are named where users type
     assert sync.authorization == f"Bot {TOKEN}"
 
 

@@ -366,3 +366,14 @@ def test_any_title_and_tag_survive_rendering_literally(title: str, tag: str) -> 
     if tag.strip():
         assert " ".join(tag.split()) in text
     assert links[0][0] == "https://example.org/?a=1&b=<2>"
+
+
+async def test_help_search_shows_the_filter_syntax_in_both_languages(api: FakeTelegramAPI, bot: Any) -> None:
+    api.send_text("/help search", user=ADA)
+    [english] = await api.wait_for("sendMessage", where=to(ADA))
+    shown = visible(english)
+    for example in ("year:2019", "year:2018..2020", "topic:", "source:", "tag:", '"lesion detection"'):
+        assert example in shown, example
+    api.send_text("/help search", user=LI)
+    [chinese] = await api.wait_for("sendMessage", where=to(LI))
+    assert "年份范围" in visible(chinese) and "year:2018..2020" in visible(chinese)
