@@ -174,3 +174,17 @@ def test_an_unusable_data_dir_is_one_line_for_every_command(tmp_path: Path, comm
 def test_a_negative_interval_from_the_environment_is_refused(tmp_path: Path) -> None:
     result = run("search", "x", data_dir=tmp_path, env=medbot_env(MEDBOT_WATCH_INTERVAL="-5"))
     assert result.returncode == 2 and "MEDBOT_WATCH_INTERVAL" in result.stderr
+
+
+def test_an_operator_gets_a_clear_word_at_each_edge(tmp_path: Path) -> None:
+    past = run("search", "lesion detection", "--page", "99", data_dir=tmp_path)
+    assert past.returncode == 2 and "past the last page" in past.stderr and "Nothing found" not in past.stdout
+    unknown_source = run("search", "lesion", "--source", "nosuch", data_dir=tmp_path)
+    assert unknown_source.returncode == 2 and "nosuch" in unknown_source.stderr
+    assert "awesome-medical-research" in unknown_source.stderr  # the names it does know
+    unknown_topic = run("topic", "xyzzy-no-such", data_dir=tmp_path)
+    assert unknown_topic.returncode == 2 and "no topic matches" in unknown_topic.stderr
+    assert run("random", "--topic", "xyzzy-no-such", data_dir=tmp_path).returncode == unknown_topic.returncode
+    single = run("search", '"DeepLesion: automated mining"', "--limit", "1", data_dir=tmp_path)
+    assert single.returncode == 0
+    assert single.stdout.splitlines()[0].startswith("1 result for"), single.stdout

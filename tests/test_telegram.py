@@ -377,3 +377,12 @@ async def test_help_search_shows_the_filter_syntax_in_both_languages(api: FakeTe
     api.send_text("/help search", user=LI)
     [chinese] = await api.wait_for("sendMessage", where=to(LI))
     assert "年份范围" in visible(chinese) and "year:2018..2020" in visible(chinese)
+
+
+async def test_a_private_chinese_chat_is_not_called_a_group(api: FakeTelegramAPI, bot: Any) -> None:
+    api.send_text("/subscriptions", user=LI)
+    [answer] = await api.wait_for("sendMessage", where=to(LI))
+    assert "本群" not in visible(answer)  # "this group", in a private chat
+    api.send_text("/unsubscribe", user=LI)
+    [_, again] = await api.wait_for("sendMessage", 2, where=to(LI))
+    assert "本群" not in visible(again)

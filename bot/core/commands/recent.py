@@ -81,7 +81,7 @@ async def sources(core: MedBot, args: str, ctx: Context) -> Reply:
             if state.last_change:
                 details.append(t(ctx.lang, "source_changed", when=_when(state.last_change)))
             if state.failures:
-                details.append(t(ctx.lang, "source_failures", n=state.failures))
+                details.append(t(ctx.lang, "source_failure") if state.failures == 1 else t(ctx.lang, "source_failures", n=state.failures))
         if details:
             line += " — " + ", ".join(details)
         lines.append("• " + line)

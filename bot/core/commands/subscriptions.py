@@ -94,7 +94,7 @@ async def unsubscribe(core: MedBot, args: str, ctx: Context) -> Reply:
     return Reply(text=(t(ctx.lang, "unsubscribed", ids=removed),), language=ctx.lang)
 
 
-@command("subscriptions", zh="查看本群的订阅", usage="/subscriptions", example="/subscriptions")
+@command("subscriptions", zh="查看这里的订阅", usage="/subscriptions", example="/subscriptions")
 async def subscriptions(core: MedBot, args: str, ctx: Context) -> Reply:
     """List what this chat is subscribed to."""
     subs = await asyncio.to_thread(core.store.list_subscriptions, ctx.platform, ctx.chat_id)
