@@ -188,3 +188,9 @@ def test_an_operator_gets_a_clear_word_at_each_edge(tmp_path: Path) -> None:
     single = run("search", '"DeepLesion: automated mining"', "--limit", "1", data_dir=tmp_path)
     assert single.returncode == 0
     assert single.stdout.splitlines()[0].startswith("1 result for"), single.stdout
+
+
+def test_new_takes_the_same_day_range_as_the_chat(tmp_path: Path) -> None:
+    too_far = run("new", "--days", "366", data_dir=tmp_path)
+    assert too_far.returncode == 2 and "365" in too_far.stderr
+    assert run("new", "--days", "365", data_dir=tmp_path).returncode == 0

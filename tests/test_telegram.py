@@ -386,3 +386,38 @@ async def test_a_private_chinese_chat_is_not_called_a_group(api: FakeTelegramAPI
     api.send_text("/unsubscribe", user=LI)
     [_, again] = await api.wait_for("sendMessage", 2, where=to(LI))
     assert "本群" not in visible(again)
+
+
+async def test_new_pages_through_a_big_digest_with_next(api: FakeTelegramAPI, bundled_data_dir: Path, tmp_path: Path) -> None:
+    import shutil
+    from datetime import UTC, datetime
+
+    from bot.store.sqlite import Version
+    from index.model import Entry, Link, entry_id, identity_key
+
+    shutil.copytree(bundled_data_dir, tmp_path / "data")
+    lab = MedBot.load(data_dir=tmp_path / "data")
+    papers = [
+        Entry(id=entry_id(identity_key(f"https://arxiv.org/abs/2601.{n:05d}", f"Paper {n}")), title=f"Paper {n}",
+              url=f"https://arxiv.org/abs/2601.{n:05d}", links=(Link("paper", f"https://arxiv.org/abs/2601.{n:05d}"),),
+              section=("Lesion Detection",), source="list-a")
+        for n in range(12)
+    ]
+    now = datetime.now(UTC)
+    lab.store.accept_version("list-a", Version(text="0", content_hash="h0", entries=()), now=now, poll_id=lab.store.begin_poll(now))
+    lab.store.accept_version("list-a", Version(text="1", content_hash="h1", entries=tuple(papers)), now=now,
+                             poll_id=lab.store.begin_poll(now), candidates=tuple(papers))
+    try:
+        async with running(api, lab, tmp_path):
+            api.send_text("/new 7", user=ADA)
+            [first] = await api.wait_for("sendMessage", where=to(ADA))
+            [[next_button]] = first.params["reply_markup"]["inline_keyboard"]
+            assert "Next" in next_button["text"]
+            assert visible(first).count("Paper ") == 5
+            api.press(api.message_from_call(first), next_button["callback_data"], user=ADA)
+            [edit] = await api.wait_for("editMessageText")
+    finally:
+        lab.close()
+    second = visible(edit)
+    assert second.count("Paper ") == 5 and "6." in second
+    assert set(line for line in second.splitlines() if "Paper " in line).isdisjoint(visible(first).splitlines())

@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     random_cmd.add_argument("--topic", metavar="NAME")
 
     new = add("new", cmd_new, "entries the watcher found, newest first")
-    new.add_argument("--days", type=_positive, default=30)
+    new.add_argument("--days", type=_days, default=30, help="how many days back, 1 to 365 as in chat (default 30)")
     new.add_argument("--limit", type=_positive, default=20)
 
     similar = add("similar", cmd_similar, "entries like the given one")
@@ -117,6 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--corpus", metavar="DIR", help="extra lists to load (default: ../shared/corpus/lists if present)")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")
     return parser
+
+
+def _days(text: str) -> int:
+    """``new --days``: the range ``/new`` accepts in chat, so both say the same."""
+    from bot.core.commands.recent import MAX_DAYS
+
+    value = _positive(text)
+    if value > MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"expected a number of days from 1 to {MAX_DAYS}, got {value}")
+    return value
 
 
 def _positive(text: str) -> int:

@@ -31,4 +31,5 @@ PAGERS: tuple[Pager, ...] = (
     Pager("search", "s", search.search_page),
     Pager("topic", "t", browse.topic_page_by_hash),
     Pager("random", "r", browse.random_again),
+    Pager("new", "n", recent.new_page),
 )
