@@ -194,3 +194,13 @@ def test_new_takes_the_same_day_range_as_the_chat(tmp_path: Path) -> None:
     too_far = run("new", "--days", "366", data_dir=tmp_path)
     assert too_far.returncode == 2 and "365" in too_far.stderr
     assert run("new", "--days", "365", data_dir=tmp_path).returncode == 0
+
+
+def test_the_text_output_shows_the_description_with_its_links(tmp_path: Path) -> None:
+    (tmp_path / "lab.md").write_text("# L\n## Clustering\n- [X](https://github.com/a/x) - desc. [Paper](https://arxiv.org/abs/2601.01234)\n")
+    (tmp_path / "medbot.yaml").write_text("sources:\n  - path: lab.md\n")
+    found = run("--config", str(tmp_path / "medbot.yaml"), "search", "desc", data_dir=tmp_path / "data")
+    assert found.returncode == 0, found.stderr
+    assert "desc. Paper <https://arxiv.org/abs/2601.01234>" in found.stdout
+    chat = run("--config", str(tmp_path / "medbot.yaml"), "chat", data_dir=tmp_path / "data", stdin="/search desc\n")
+    assert "desc. Paper <https://arxiv.org/abs/2601.01234>" in chat.stdout, chat.stdout + chat.stderr

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from adapters.telegram.bot import TelegramSender, build_application, start_application, stop_application
 from adapters.telegram.render import render_reply
+from bot.app import Context
 from bot.core.bot import MedBot
 from bot.core.config import Settings, load_settings
 from bot.core.redact import remove_redactor
@@ -421,3 +422,35 @@ async def test_new_pages_through_a_big_digest_with_next(api: FakeTelegramAPI, bu
     second = visible(edit)
     assert second.count("Paper ") == 5 and "6." in second
     assert set(line for line in second.splitlines() if "Paper " in line).isdisjoint(visible(first).splitlines())
+
+
+LINKED_LIST = """# Lab list
+
+## Clustering
+
+- [X](https://github.com/a/x) - desc. [Paper](https://arxiv.org/abs/2601.01234)
+"""
+
+
+@pytest.fixture
+def linked_core(tmp_path: Path) -> Iterator[MedBot]:
+    """A core over one entry whose description links its paper."""
+    (tmp_path / "lab.md").write_text(LINKED_LIST, encoding="utf-8")
+    (tmp_path / "medbot.yaml").write_text("sources:\n  - path: lab.md\n", encoding="utf-8")
+    lab = MedBot.load(config_path=str(tmp_path / "medbot.yaml"), data_dir=str(tmp_path / "lab-data"))
+    yield lab
+    lab.close()
+
+
+async def test_a_link_inside_a_description_stays_a_link(api: FakeTelegramAPI, linked_core: MedBot, tmp_path: Path) -> None:
+    async with running(api, linked_core, tmp_path) as application:
+        api.send_text("/search desc", user=ADA)
+        [answer] = await api.wait_for("sendMessage", where=to(ADA))
+        [hit] = (await linked_core.handle("/search desc", Context(platform="console", chat_id="c", user_id="u"))).entries
+        await TelegramSender(application.bot).send_reply(str(GROUP["id"]), Reply(title="New", entries=(hit,)), silent=True)
+        [announced] = await api.wait_for("sendMessage", where=to(GROUP))
+    for call in (answer, announced):
+        text, links = parse_telegram_html(call.params["text"])
+        assert ("https://arxiv.org/abs/2601.01234", "Paper") in links, links
+        assert ("https://github.com/a/x", "X") in links and "desc." in text and "Clustering" in text
+

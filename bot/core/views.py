@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.core.replies import EntryView
+from bot.core.segments import clip_segments, split_description
 from index.model import Entry
 from index.search import Hit
 
@@ -20,9 +21,9 @@ def entry_view(hit: Hit) -> EntryView:
 
 def view_of(entry: Entry, sources: Sequence[str] = (), score: float | None = None) -> EntryView:
     """What a reply (or an announcement) shows of an entry: links primary first, a short description."""
-    description = entry.description
-    if len(description) > DESCRIPTION_CHARS:
-        description = description[: DESCRIPTION_CHARS - 1].rstrip() + "…"
+    inline = [(link.text, link.url) for link in entry.links if link.url != entry.url]
+    parts = clip_segments(split_description(entry.description, inline), DESCRIPTION_CHARS)
+    description = "".join(text for text, _ in parts)
     links = tuple((link.text, link.url) for link in entry.links)
     if entry.url and all(url != entry.url for _, url in links):
         links = ((entry.title, entry.url), *links)
@@ -38,4 +39,5 @@ def view_of(entry: Entry, sources: Sequence[str] = (), score: float | None = Non
         sources=tuple(sources) or (entry.source,),
         links=links,
         score=round(score, 4) if score is not None else None,
+        description_parts=parts,
     )
