@@ -100,6 +100,10 @@ class SearchIndex:
         self._vocabulary: tuple[Searcher, Vocabulary] | None = None
         self._checked_at = time.monotonic()
 
+    def set_synonyms(self, synonyms: SynonymMap) -> None:
+        """Swap the query-time synonyms (a running bot reloading an edited file)."""
+        self._synonyms = synonyms
+
     @classmethod
     def open(cls, index_dir: Path, synonyms_path: Path | None = None) -> SearchIndex:
         """Open the served generation if there is a current one (building waits for sync)."""

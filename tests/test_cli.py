@@ -204,3 +204,25 @@ def test_the_text_output_shows_the_description_with_its_links(tmp_path: Path) ->
     assert "desc. Paper <https://arxiv.org/abs/2601.01234>" in found.stdout
     chat = run("--config", str(tmp_path / "medbot.yaml"), "chat", data_dir=tmp_path / "data", stdin="/search desc\n")
     assert "desc. Paper <https://arxiv.org/abs/2601.01234>" in chat.stdout, chat.stdout + chat.stderr
+
+
+BROKEN_SYNONYMS = "groups:\n  - [EMR, electronic medical records]\n  - [NER, named entity recognition\n  - [CT, computed tomography]\n"
+
+
+def test_a_broken_synonyms_file_is_one_line_naming_the_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "synonyms.yaml").write_text(BROKEN_SYNONYMS)
+    (tmp_path / "medbot.yaml").write_text("synonyms: synonyms.yaml\n")
+    for command in (("search", "lesion"), ("check",)):
+        broken = run("--config", str(tmp_path / "medbot.yaml"), *command, data_dir=tmp_path / "data")
+        assert broken.returncode == 2, command
+        problem = [line for line in broken.stderr.splitlines() if line.strip()]
+        assert len(problem) == 1 and "Traceback" not in broken.stderr, broken.stderr
+        assert "synonyms.yaml:" in problem[0] and any(f":{n}:" in problem[0] for n in (3, 4, 5)), problem
+    (tmp_path / "medbot.yaml").write_text("synonyms: no-such.yaml\n")
+    missing = run("--config", str(tmp_path / "medbot.yaml"), "search", "lesion", data_dir=tmp_path / "data")
+    assert missing.returncode == 2 and "no-such.yaml" in missing.stderr
+    (tmp_path / "medbot.yaml").write_text("sources:\n  - path: lab.md\n")
+    (tmp_path / "lab.md").write_text("# L\n## S\n- [X](https://x.example) - a tool\n")
+    fine = run("--config", str(tmp_path / "medbot.yaml"), "check", data_dir=tmp_path / "fresh")
+    assert fine.returncode == 0 and "lab: 1 entries" in fine.stdout.replace("list ", ""), fine.stdout + fine.stderr
+    assert not (tmp_path / "fresh").exists()  # nothing started or written

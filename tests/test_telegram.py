@@ -454,3 +454,39 @@ async def test_a_link_inside_a_description_stays_a_link(api: FakeTelegramAPI, li
         assert ("https://arxiv.org/abs/2601.01234", "Paper") in links, links
         assert ("https://github.com/a/x", "X") in links and "desc." in text and "Clustering" in text
 
+
+
+async def test_a_running_bot_keeps_its_synonyms_through_a_broken_edit(api: FakeTelegramAPI, tmp_path: Path,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    import os
+
+    from bot.core.synonyms import SynonymsFollower
+
+    (tmp_path / "lab.md").write_text(LINKED_LIST, encoding="utf-8")
+    synonyms = tmp_path / "synonyms.yaml"
+    synonyms.write_text("groups:\n  - [zzquux, desc]\n", encoding="utf-8")
+    (tmp_path / "medbot.yaml").write_text("synonyms: synonyms.yaml\nsources:\n  - path: lab.md\n", encoding="utf-8")
+    lab = MedBot.load(config_path=str(tmp_path / "medbot.yaml"), data_dir=str(tmp_path / "lab-data"))
+    follower = SynonymsFollower(lab.index, synonyms)
+
+    def edit(text: str, bump: int) -> None:
+        synonyms.write_text(text, encoding="utf-8")
+        stamp = synonyms.stat().st_mtime_ns + bump * 1_000_000_000
+        os.utime(synonyms, ns=(stamp, stamp))
+
+    try:
+        async with running(api, lab, tmp_path):
+            edit("groups:\n  - [zzquux, desc\n", 1)
+            with caplog.at_level(logging.WARNING):
+                assert not follower.check() and not follower.check()
+            [warning] = [r for r in caplog.records if "synonyms" in r.getMessage()]
+            assert "synonyms.yaml:" in warning.getMessage() and not warning.exc_info
+            api.send_text("/search zzquux", user=ADA)
+            [kept] = await api.wait_for("sendMessage", where=to(ADA))
+            edit("groups:\n  - [yyplugh, desc]\n", 2)
+            assert follower.check()
+            api.send_text("/search yyplugh", user=ADA)
+            [_, reloaded] = await api.wait_for("sendMessage", 2, where=to(ADA))
+    finally:
+        lab.close()
+    assert "desc." in visible(kept) and "desc." in visible(reloaded)

@@ -109,6 +109,8 @@ def load_settings(
         synonyms = Path(str(raw["synonyms"])).expanduser()
         if not synonyms.is_absolute():
             synonyms = base_dir / synonyms
+        if not synonyms.is_file():
+            raise ConfigError(f"{label}: synonyms: no such file {synonyms}")
 
     settings = Settings(
         sources=tuple(sources),

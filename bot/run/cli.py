@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from bot import __version__
 from bot.run.cli_browse import cmd_new, cmd_random, cmd_search, cmd_similar, cmd_topic, cmd_topics
+from bot.run.cli_check import cmd_check
 from bot.run.cli_ops import cmd_bench, cmd_chat, cmd_diff, cmd_feed, cmd_index, cmd_parse, cmd_serve, cmd_sources, cmd_watch
 from bot.run.cli_support import UsageError
+from index.search_synonyms import SynonymsError
 
 if TYPE_CHECKING:
     pass
@@ -44,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except UsageError as exc:
         print(str(exc).splitlines()[0] if str(exc) else "medbot: usage error", file=sys.stderr)
+        return 2
+    except SynonymsError as exc:  # a broken synonyms file: which file, which line, what
+        print(f"medbot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("medbot: interrupted", file=sys.stderr)
@@ -106,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     index = add("index", cmd_index, "build or update the index of the configured sources", json_flag=False)
     index.add_argument("--rebuild", action="store_true", help="rebuild from scratch")
 
+    add("check", cmd_check, "check config, lists and synonyms without starting anything")
     add("sources", cmd_sources, "configured lists: entries, last poll, last change")
     watch = add("watch", cmd_watch, "poll upstream, log new entries, deliver announcements", json_flag=False)
     watch.add_argument("--once", action="store_true", help="one poll and delivery, then exit")

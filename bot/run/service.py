@@ -17,8 +17,10 @@ from contextlib import AsyncExitStack, suppress
 from typing import TYPE_CHECKING, Any
 
 from bot.core.settings import ConfigError
+from bot.core.synonyms import SynonymsFollower
 from bot.run.platforms import PLATFORMS, chat_platforms, connect_all, install_redaction, load, senders_of
 from bot.watch.loop import run_watcher
+from index.search_synonyms import SynonymsError
 
 if TYPE_CHECKING:
     from bot.core.bot import MedBot
@@ -56,6 +58,9 @@ def serve(config_path: str | None, data_dir: str | None) -> int:
     except OSError as exc:
         print(f"medbot: cannot use the data dir: {exc}", file=sys.stderr)
         return 2
+    except SynonymsError as exc:
+        print(f"medbot: {exc}", file=sys.stderr)
+        return 2
     try:
         return asyncio.run(run_service(core, core.settings))
     except KeyboardInterrupt:  # a second Ctrl-C while shutting down
@@ -80,6 +85,7 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
             for name, connection in connections.items():
                 tasks[name] = asyncio.create_task(connection.wait_closed(), name=name)
             tasks["watcher"] = asyncio.create_task(run_watcher(core, settings, senders_of(connections), stop), name="watcher")
+            tasks["synonyms"] = asyncio.create_task(follow_synonyms(core, settings, stop), name="synonyms")
             log.info("medbot is serving (%s); stop with Ctrl-C or SIGTERM", ", ".join(tasks))
             exit_code = await _wait(stop, tasks)
         except Exception as exc:  # a rejected token, an unreachable API: one line, details at -vv
@@ -94,6 +100,19 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
         loop.remove_signal_handler(signum)
     log.info("medbot stopped")
     return exit_code
+
+
+SYNONYMS_CHECK_SECONDS = 5.0
+
+
+async def follow_synonyms(core: MedBot, settings: Settings, stop: asyncio.Event) -> None:
+    """Pick up edits to the synonyms file while serving; a broken edit keeps the last good map."""
+    follower = SynonymsFollower(core.index, settings.synonyms_path)
+    while not stop.is_set():
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), SYNONYMS_CHECK_SECONDS)
+        if not stop.is_set():
+            await core.run_index(follower.check)
 
 
 async def _wait(stop: asyncio.Event, tasks: dict[str, asyncio.Task[None]]) -> int:
@@ -116,7 +135,7 @@ async def _wait(stop: asyncio.Event, tasks: dict[str, asyncio.Task[None]]) -> in
 
 async def _finish(tasks: dict[str, asyncio.Task[None]]) -> None:
     """Give the parts watching ``stop`` a grace period, then cancel what is left."""
-    pending = [task for name, task in tasks.items() if not task.done() and name == "watcher"]
+    pending = [task for name, task in tasks.items() if not task.done() and name in {"watcher", "synonyms"}]
     if pending:
         _, late = await asyncio.wait(pending, timeout=SHUTDOWN_GRACE)
         for task in late:
@@ -124,7 +143,7 @@ async def _finish(tasks: dict[str, asyncio.Task[None]]) -> None:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
     for name, task in tasks.items():
-        if name != "watcher" and not task.done():
+        if name not in {"watcher", "synonyms"} and not task.done():
             task.cancel()  # waiting on a platform; the platform itself is closed by the exit stack
     await asyncio.gather(*tasks.values(), return_exceptions=True)
 
