@@ -48,8 +48,18 @@ async def test_serve_answers_a_search_end_to_end_and_stops_cleanly(tmp_path: Pat
             menu = {c["command"] for c in api.commands[""]}
             assert menu >= {"start", "search", "help"}
             assert "subscribe" in menu  # the subscription commands are in the menu too
+            for second in (("serve",), ("watch", "--once")):  # the same data dir: refused, naming the running pid
+                refused = await asyncio.create_subprocess_exec(
+                    *medbot_command("--config", offline_config(tmp_path), "--data-dir", str(tmp_path / "data"), *second),
+                    env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                )
+                _, refusal = await asyncio.wait_for(refused.communicate(), timeout=60)
+                [line] = refusal.decode().strip().splitlines()
+                assert refused.returncode == 2 and f"pid {process.pid}" in line, line
+            started = asyncio.get_running_loop().time()
             process.send_signal(stop_signal)
             _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+            assert asyncio.get_running_loop().time() - started < 3.0  # stopped within 3 s
         finally:
             if process.returncode is None:
                 process.kill()

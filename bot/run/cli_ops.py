@@ -99,7 +99,14 @@ def cmd_watch(args: argparse.Namespace) -> int:
         if args.source not in names_known:
             raise UsageError(f"medbot watch: no source named {args.source!r} (sources: {', '.join(names_known) or 'none'})")
         chosen = dataclasses.replace(chosen, sources=tuple(s for s in chosen.sources if s.name == args.source))
-    return int(asyncio.run(watch_main(chosen, once=args.once, force=args.force)) or 0)
+    from bot.run.lock import DataDirBusy, hold_lock
+
+    try:
+        lock = hold_lock(chosen.data_dir)
+    except DataDirBusy as exc:
+        raise UsageError(str(exc)) from None
+    with lock:
+        return int(asyncio.run(watch_main(chosen, once=args.once, force=args.force)) or 0)
 
 
 def cmd_feed(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core.settings import ConfigError
 from bot.core.synonyms import SynonymsFollower
+from bot.run.lock import DataDirBusy, hold_lock
 from bot.run.platforms import PLATFORMS, chat_platforms, connect_all, install_redaction, load, senders_of
 from bot.watch.loop import run_watcher
 from index.search_synonyms import SynonymsError
@@ -51,6 +52,20 @@ def serve(config_path: str | None, data_dir: str | None) -> int:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_redaction(settings)
+
+    try:
+        lock = hold_lock(settings.data_dir)
+    except DataDirBusy as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"medbot: cannot use the data dir: {exc}", file=sys.stderr)
+        return 2
+    with lock:
+        return _serve_locked(settings)
+
+
+def _serve_locked(settings: Settings) -> int:
     from bot.core.bot import MedBot
 
     try:
