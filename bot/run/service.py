@@ -10,16 +10,19 @@ handlers and closes its HTTP clients), then the core closes.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import signal
 import sys
 from contextlib import AsyncExitStack, suppress
 from typing import TYPE_CHECKING, Any
 
+from bot.core.platform import Platform
+from bot.core.sending import Sender
 from bot.core.settings import ConfigError
 from bot.core.synonyms import SynonymsFollower
 from bot.run.lock import DataDirBusy, hold_lock
-from bot.run.platforms import PLATFORMS, chat_platforms, connect_all, install_redaction, load, senders_of
+from bot.run.platforms import PLATFORMS, chat_platforms, connect_one, install_redaction, is_unreachable, load
 from bot.watch.loop import run_watcher
 from index.search_synonyms import SynonymsError
 
@@ -96,10 +99,20 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
     async with AsyncExitStack() as platforms:
         try:
             await core.warm()
-            connections = await connect_all(core, settings, platforms, chat=True)
-            for name, connection in connections.items():
-                tasks[name] = asyncio.create_task(connection.wait_closed(), name=name)
-            tasks["watcher"] = asyncio.create_task(run_watcher(core, settings, senders_of(connections), stop), name="watcher")
+            senders: dict[str, Sender] = {}
+            for platform in chat_platforms(settings):
+                try:
+                    connection = await connect_one(core, settings, platforms, platform, chat=True)
+                except Exception as exc:
+                    if not is_unreachable(exc):
+                        raise
+                    log.warning("%s is unreachable at start-up (%s); retrying in the background", platform.name, exc)
+                    tasks[platform.name] = asyncio.create_task(
+                        _keep_connecting(core, settings, platforms, platform, senders, stop), name=platform.name)
+                    continue
+                senders[platform.name] = connection.sender
+                tasks[platform.name] = asyncio.create_task(connection.wait_closed(), name=platform.name)
+            tasks["watcher"] = asyncio.create_task(run_watcher(core, settings, senders, stop), name="watcher")
             tasks["synonyms"] = asyncio.create_task(follow_synonyms(core, settings, stop), name="synonyms")
             log.info("medbot is serving (%s); stop with Ctrl-C or SIGTERM", ", ".join(tasks))
             exit_code = await _wait(stop, tasks)
@@ -115,6 +128,32 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
         loop.remove_signal_handler(signum)
     log.info("medbot stopped")
     return exit_code
+
+
+RETRY_SECONDS = (2.0, 5.0, 15.0, 30.0, 60.0)
+
+
+async def _keep_connecting(core: MedBot, settings: Settings, stack: AsyncExitStack, platform: Platform,
+                           senders: dict[str, Sender], stop: asyncio.Event) -> None:
+    """Retry a platform unreachable at start-up with backoff, then serve it like the others."""
+    for attempt in itertools.count():
+        delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        if stop.is_set():
+            return
+        try:
+            connection = await connect_one(core, settings, stack, platform, chat=True)
+        except Exception as exc:
+            if not is_unreachable(exc):
+                raise
+            log.warning("%s still unreachable (%s); next try in %gs", platform.name, exc,
+                        RETRY_SECONDS[min(attempt + 1, len(RETRY_SECONDS) - 1)])
+            continue
+        log.info("%s connected", platform.name)
+        senders[platform.name] = connection.sender  # the watcher delivers through it from now on
+        await connection.wait_closed()
+        return
 
 
 SYNONYMS_CHECK_SECONDS = 5.0
