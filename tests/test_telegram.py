@@ -490,3 +490,16 @@ async def test_a_running_bot_keeps_its_synonyms_through_a_broken_edit(api: FakeT
     finally:
         lab.close()
     assert "desc." in visible(kept) and "desc." in visible(reloaded)
+
+
+async def test_a_mention_or_a_reply_to_medbot_in_a_group_is_a_search(api: FakeTelegramAPI, bot: Any) -> None:
+    api.send_text("lesion detection, anyone?", user=ADA, chat=GROUP)  # group chatter: not for the bot
+    api.send_text("@someone_else lesion detection", user=ADA, chat=GROUP)
+    asked = api.send_text("@medbot lesion detection", user=ADA, chat=GROUP)
+    [answer] = await api.wait_for("sendMessage", where=to(GROUP))
+    assert "DeepLesion" in visible(answer)
+    assert answer.params["reply_parameters"]["message_id"] == asked["message_id"]
+    api.send_text("and segmentation?", user=ADA, chat=GROUP, reply_to=api.message_from_call(answer))
+    [_, follow_up] = await api.wait_for("sendMessage", 2, where=to(GROUP))
+    assert "segmentation" in visible(follow_up).splitlines()[0].lower()
+    assert len(api.calls_to("sendMessage")) == 2
