@@ -104,3 +104,29 @@ async def test_an_operator_forces_a_poll_and_reads_each_sources_state(tmp_path: 
         assert "failing" in down.splitlines()[0] and "next poll 20" in down.splitlines()[0]
         assert "last error:" in down and "404" in down
         assert "research: good" in out
+
+
+async def test_a_subscription_is_a_saved_search_across_languages(tmp_path: Path) -> None:
+    async with FakeUpstream() as upstream:
+        upstream.publish("research", RESEARCH)
+        config = tmp_path / "medbot.yaml"
+        config.write_text(f"sources:\n  - name: research\n    url: {upstream.url('research')}\n", encoding="utf-8")
+        base = ["--config", str(config), "--data-dir", str(tmp_path / "data")]
+
+        async def medbot(*args: str, stdin: str = "") -> str:
+            process = await asyncio.create_subprocess_exec(
+                *medbot_command(*base, *args), env=medbot_env(), stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )
+            out, err = await asyncio.wait_for(process.communicate(stdin.encode()), timeout=120)
+            assert process.returncode == 0, err.decode()
+            return out.decode()
+
+        await medbot("watch", "--once")  # the baseline
+        answered = await medbot("chat", stdin="/subscribe 分割\n/subscribe zzqx-nothing-like-it\n")
+        assert "It matches 1 entry already" in answered and "Medical segmentation decathlon" in answered, answered
+        assert "matches nothing" in answered
+        tool = "* [ClusterKit](https://github.com/lab/clusterkit) - lesion segmentation at scale\n\n"  # no 分割 in it
+        upstream.publish("research", RESEARCH.replace("## Lesion Detection\n", "## Lesion Detection\n" + tool, 1))
+        delivered = await medbot("watch", "--once")
+    assert "ClusterKit" in delivered, delivered

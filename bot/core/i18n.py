@@ -90,6 +90,12 @@ _STRINGS: dict[str, dict[str, str]] = {
         "en": "New entries matching {what} will be announced here as the watched lists change. Stop with /unsubscribe {id}.",
         "zh": "观察的列表出现与 {what} 匹配的新条目时会在这里通知。取消：/unsubscribe {id}",
     },
+    "subscribe_matches": {"en": "It matches {n} entries already in the lists, for example:", "zh": "列表中已有 {n} 个条目符合，例如："},
+    "subscribe_matches_one": {"en": "It matches 1 entry already in the lists:", "zh": "列表中已有 1 个条目符合："},
+    "subscribe_matches_nothing": {
+        "en": "Careful: it matches nothing in the lists yet; check the words, or try /search first.",
+        "zh": "注意：目前列表中没有任何条目符合；请检查关键词，或先用 /search 试试。",
+    },
     "no_subscriptions_here": {"en": "This chat has no subscriptions.", "zh": "这里没有订阅。"},
     "which_one": {"en": "Which one?", "zh": "取消哪一个？"},
     "which_one_hint": {"en": "Type /unsubscribe ID, or /unsubscribe all.", "zh": "输入 /unsubscribe ID，或 /unsubscribe all。"},
