@@ -503,3 +503,35 @@ async def test_a_mention_or_a_reply_to_medbot_in_a_group_is_a_search(api: FakeTe
     [_, follow_up] = await api.wait_for("sendMessage", 2, where=to(GROUP))
     assert "segmentation" in visible(follow_up).splitlines()[0].lower()
     assert len(api.calls_to("sendMessage")) == 2
+
+
+async def test_inline_mode_scrolls_and_an_empty_query_shows_recent_additions(api: FakeTelegramAPI, bundled_data_dir: Path,
+                                                                           tmp_path: Path) -> None:
+    import shutil
+    from datetime import UTC, datetime
+
+    from bot.store.sqlite import Version
+    from index.model import Entry, Link, entry_id, identity_key
+
+    shutil.copytree(bundled_data_dir, tmp_path / "data")
+    lab = MedBot.load(data_dir=tmp_path / "data")
+    url = "https://arxiv.org/abs/2601.77777"
+    fresh = Entry(id=entry_id(identity_key(url, "Fresh lesion atlas")), title="Fresh lesion atlas", url=url,
+                  links=(Link("paper", url),), section=("Lesion Detection",), source="list-a")
+    now = datetime.now(UTC)
+    lab.store.accept_version("list-a", Version(text="0", content_hash="h0", entries=()), now=now, poll_id=lab.store.begin_poll(now))
+    lab.store.accept_version("list-a", Version(text="1", content_hash="h1", entries=(fresh,)), now=now,
+                             poll_id=lab.store.begin_poll(now), candidates=(fresh,))
+    try:
+        async with running(api, lab, tmp_path):
+            api.inline_query("learning", user=ADA)
+            [first] = await api.wait_for("answerInlineQuery")
+            assert first.params["next_offset"] == "10" and len(first.params["results"]) == 10
+            api.inline_query("learning", user=ADA, offset=first.params["next_offset"])
+            api.inline_query("", user=ADA)
+            [_, scrolled, empty] = await api.wait_for("answerInlineQuery", 3)
+    finally:
+        lab.close()
+    titles_first = {r["title"] for r in first.params["results"]}
+    assert scrolled.params["results"] and titles_first.isdisjoint(r["title"] for r in scrolled.params["results"])
+    assert [r["title"] for r in empty.params["results"]] == ["Fresh lesion atlas"]

@@ -48,6 +48,7 @@ from adapters.telegram.render import NO_PREVIEW, inline_result, keyboard, render
 from adapters.telegram.settings import TOKEN_ENV, TelegramSettings, api_root, webhook_secret
 from bot.core.context import ChatKind, Context
 from bot.core.i18n import t
+from bot.core.inline_pages import inline_page
 from bot.core.registry import parse_command
 from bot.core.replies import Reply
 from bot.core.sending import PermanentFailure, RateLimit, RetryLater
@@ -207,9 +208,8 @@ class TelegramAdapter:
         query = update.inline_query
         if query is None:
             return
-        text = query.query.strip()
         try:
-            entries = await self.core.inline_search(text, self._context(update, context, is_admin=False)) if text else []
+            entries, next_offset = await inline_page(self.core, query.query, query.offset)
         except Exception:
             with suppress(TelegramError):
                 await query.answer([], cache_time=0)
@@ -220,7 +220,7 @@ class TelegramAdapter:
             result_id = entry.id if 0 < len(entry.id.encode()) <= 64 and entry.id not in seen else f"r{number}"
             seen.add(result_id)
             results.append(inline_result(entry, result_id))
-        await query.answer(results, cache_time=INLINE_CACHE_SECONDS)
+        await query.answer(results, cache_time=INLINE_CACHE_SECONDS, next_offset=next_offset)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The one error handler: log the traceback, tell the user briefly, keep running."""

@@ -37,6 +37,24 @@ class SpyCore:
             raise RuntimeError("the index exploded")
         return list(await self.core.inline_search(query, ctx, limit=limit))
 
+    @property
+    def index(self) -> Any:
+        """The real index, except that a search for a ``fail_on`` text raises (inline pages search it)."""
+        return _FailingIndex(self.core.index, self.fail_on)
+
+
+class _FailingIndex:
+    def __init__(self, index: Any, fail_on: set[str]) -> None:
+        self._index, self._fail_on = index, fail_on
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._index, name)
+
+    def search(self, query: str, **options: Any) -> Any:
+        if query in self._fail_on:
+            raise RuntimeError("the index exploded")
+        return self._index.search(query, **options)
+
     async def press(self, payload: str, ctx: Context) -> Reply:
         if self.gate is not None:
             await self.gate.wait()

@@ -276,10 +276,10 @@ class FakeTelegramAPI:
         }})
         return query_id
 
-    def inline_query(self, query: str, *, user: dict[str, Any] | None = None) -> str:
-        """A user types ``@medbot query`` in any chat; returns the inline query id."""
+    def inline_query(self, query: str, *, user: dict[str, Any] | None = None, offset: str = "") -> str:
+        """A user types ``@medbot query`` in any chat (scrolled to ``offset``); returns the inline query id."""
         query_id = str(next(self._query_ids))
-        self.inject({"inline_query": {"id": query_id, "from": user or self.user(), "query": query, "offset": ""}})
+        self.inject({"inline_query": {"id": query_id, "from": user or self.user(), "query": query, "offset": offset}})
         return query_id
 
     def inject(self, update: dict[str, Any]) -> int:
