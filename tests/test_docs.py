@@ -42,3 +42,20 @@ def test_the_architecture_doc_shows_how_to_add_a_command_and_a_platform_and_both
     assert doc.count("```mermaid") >= 3  # the layout and the two state machines
     for module in ("bot/core/commands/__init__.py", "bot/run/platforms.py", "bot/store/poll_states.py", "bot/store/outbox_states.py"):
         assert module in doc and (REPO_ROOT / module).exists(), module
+
+
+def test_every_config_key_is_in_the_readme_configuration_table() -> None:
+    import msgspec
+
+    from bot.core.config import CORE_KEYS
+    from bot.core.settings import WatchSettings
+    from bot.run.platforms import PLATFORMS
+
+    table = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    keys = [f"`{key}`" for key in CORE_KEYS]
+    keys += [f"`watch.{field.name}`" for field in msgspec.structs.fields(WatchSettings)]
+    for platform in PLATFORMS:
+        if platform.settings_type is not None:
+            keys += [f"`{platform.name}.{field.name}`" for field in msgspec.structs.fields(platform.settings_type)]
+    missing = [key for key in keys if key not in table]
+    assert not missing, f"README.md's configuration table lacks {missing}"
