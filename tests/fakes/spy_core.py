@@ -40,7 +40,13 @@ class SpyCore:
     @property
     def index(self) -> Any:
         """The real index, except that a search for a ``fail_on`` text raises (inline pages search it)."""
-        return _FailingIndex(self.core.index, self.fail_on)
+        return _FailingIndex(self.core.index, self.fail_on) if self.fail_on else self.core.index
+
+
+    async def press(self, payload: str, ctx: Context) -> Reply:
+        if self.gate is not None:
+            await self.gate.wait()
+        return await self.core.press(payload, ctx)
 
 
 class _FailingIndex:
@@ -54,11 +60,6 @@ class _FailingIndex:
         if query in self._fail_on:
             raise RuntimeError("the index exploded")
         return self._index.search(query, **options)
-
-    async def press(self, payload: str, ctx: Context) -> Reply:
-        if self.gate is not None:
-            await self.gate.wait()
-        return await self.core.press(payload, ctx)
 
 
 def core_for_list(directory: Any, markdown: str) -> Any:
