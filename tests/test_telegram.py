@@ -527,9 +527,10 @@ async def test_inline_mode_scrolls_and_an_empty_query_shows_recent_additions(api
             api.inline_query("learning", user=ADA)
             [first] = await api.wait_for("answerInlineQuery")
             assert first.params["next_offset"] == "10" and len(first.params["results"]) == 10
-            api.inline_query("learning", user=ADA, offset=first.params["next_offset"])
-            api.inline_query("", user=ADA)
-            [_, scrolled, empty] = await api.wait_for("answerInlineQuery", 3)
+            scrolled_id = api.inline_query("learning", user=ADA, offset=first.params["next_offset"])
+            empty_id = api.inline_query("", user=ADA)
+            answers = {call.params["inline_query_id"]: call for call in await api.wait_for("answerInlineQuery", 3)}
+            scrolled, empty = answers[scrolled_id], answers[empty_id]  # updates run concurrently: match by id
     finally:
         lab.close()
     titles_first = {r["title"] for r in first.params["results"]}
