@@ -93,6 +93,10 @@ class SearchIndex(BrowseSearch, SemanticSearch):
         self._kinds: tuple[Searcher, KindCache] | None = None
         self._checked_at = time.monotonic()
 
+    def set_synonyms(self, synonyms: SynonymMap) -> None:
+        """Swap the query-time synonyms (a running bot reloading an edited file)."""
+        self._synonyms = synonyms
+
     @classmethod
     def open(cls, index_dir: Path, synonyms_path: Path | None = None, model: str | None = None) -> SearchIndex:
         """Open the served generation if there is a current one (building waits for sync)."""

@@ -19,7 +19,15 @@ import yaml
 
 from index.analysis import QueryToken, is_han, query_tokens, stem_word
 
-__all__ = ["SynonymMap", "Variant", "default_synonyms_path", "load_synonyms", "token_key"]
+__all__ = ["SynonymMap", "SynonymsError", "Variant", "default_synonyms_path", "load_synonyms", "token_key"]
+
+
+class SynonymsError(ValueError):
+    """The synonyms file cannot be used: which file, which line (1-based, 0 if unknown), what is wrong."""
+
+    def __init__(self, path: str, line: int, problem: str) -> None:
+        super().__init__(f"{path}:{line}: {problem}" if line else f"{path}: {problem}")
+        self.path, self.line, self.problem = path, line, problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,12 +120,18 @@ def default_synonyms_path() -> Path:
 
 @lru_cache(maxsize=8)
 def _load_cached(path: str, mtime_ns: int) -> SynonymMap:
-    with open(path, encoding="utf-8") as handle:
-        # the C loader when PyYAML has it: it halves what the synonyms cost a cold start
-        data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            # the C loader when PyYAML has it: it halves what the synonyms cost a cold start
+            data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise SynonymsError(path, mark.line + 1 if mark else 0, str(exc.problem or exc.context or "not valid YAML")) from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise SynonymsError(path, 0, str(exc)) from None
     groups = data.get("groups", []) if isinstance(data, dict) else data
     if not isinstance(groups, list):
-        raise ValueError(f"{path}: 'groups' must be a list of lists of variants")
+        raise SynonymsError(path, 0, "'groups' must be a list of lists of variants")
     return SynonymMap([group for group in groups if isinstance(group, list)])
 
 

@@ -15,6 +15,10 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
 # No test may reach a model hub: semantic tests name the shared model directory themselves.
 os.environ.setdefault("MEDBOT_SEARCH_MODEL", "none")
+# No test reaches the internet: the metadata services and the link checker stay off unless
+# a test's own settings point them at loopback fakes.
+os.environ.setdefault("MEDBOT_ENRICH_ENABLED", "false")
+os.environ.setdefault("MEDBOT_LINKCHECK_ENABLED", "false")
 
 
 def shared_dir() -> Path | None:

@@ -174,3 +174,55 @@ def test_an_unusable_data_dir_is_one_line_for_every_command(tmp_path: Path, comm
 def test_a_negative_interval_from_the_environment_is_refused(tmp_path: Path) -> None:
     result = run("search", "x", data_dir=tmp_path, env=medbot_env(MEDBOT_WATCH_INTERVAL="-5"))
     assert result.returncode == 2 and "MEDBOT_WATCH_INTERVAL" in result.stderr
+
+
+def test_an_operator_gets_a_clear_word_at_each_edge(tmp_path: Path) -> None:
+    past = run("search", "lesion detection", "--page", "99", data_dir=tmp_path)
+    assert past.returncode == 2 and "past the last page" in past.stderr and "Nothing found" not in past.stdout
+    unknown_source = run("search", "lesion", "--source", "nosuch", data_dir=tmp_path)
+    assert unknown_source.returncode == 2 and "nosuch" in unknown_source.stderr
+    assert "awesome-medical-research" in unknown_source.stderr  # the names it does know
+    unknown_topic = run("topic", "xyzzy-no-such", data_dir=tmp_path)
+    assert unknown_topic.returncode == 2 and "no topic matches" in unknown_topic.stderr
+    assert run("random", "--topic", "xyzzy-no-such", data_dir=tmp_path).returncode == unknown_topic.returncode
+    single = run("search", '"DeepLesion: automated mining"', "--limit", "1", data_dir=tmp_path)
+    assert single.returncode == 0
+    assert single.stdout.splitlines()[0].startswith("1 result for"), single.stdout
+
+
+def test_new_takes_the_same_day_range_as_the_chat(tmp_path: Path) -> None:
+    too_far = run("new", "--days", "366", data_dir=tmp_path)
+    assert too_far.returncode == 2 and "365" in too_far.stderr
+    assert run("new", "--days", "365", data_dir=tmp_path).returncode == 0
+
+
+def test_the_text_output_shows_the_description_with_its_links(tmp_path: Path) -> None:
+    (tmp_path / "lab.md").write_text("# L\n## Clustering\n- [X](https://github.com/a/x) - desc. [Paper](https://arxiv.org/abs/2601.01234)\n")
+    (tmp_path / "medbot.yaml").write_text("sources:\n  - path: lab.md\n")
+    found = run("--config", str(tmp_path / "medbot.yaml"), "search", "desc", data_dir=tmp_path / "data")
+    assert found.returncode == 0, found.stderr
+    assert "desc. Paper <https://arxiv.org/abs/2601.01234>" in found.stdout
+    chat = run("--config", str(tmp_path / "medbot.yaml"), "chat", data_dir=tmp_path / "data", stdin="/search desc\n")
+    assert "desc. Paper <https://arxiv.org/abs/2601.01234>" in chat.stdout, chat.stdout + chat.stderr
+
+
+BROKEN_SYNONYMS = "groups:\n  - [EMR, electronic medical records]\n  - [NER, named entity recognition\n  - [CT, computed tomography]\n"
+
+
+def test_a_broken_synonyms_file_is_one_line_naming_the_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "synonyms.yaml").write_text(BROKEN_SYNONYMS)
+    (tmp_path / "medbot.yaml").write_text("synonyms: synonyms.yaml\n")
+    for command in (("search", "lesion"), ("check",)):
+        broken = run("--config", str(tmp_path / "medbot.yaml"), *command, data_dir=tmp_path / "data")
+        assert broken.returncode == 2, command
+        problem = [line for line in broken.stderr.splitlines() if line.strip()]
+        assert len(problem) == 1 and "Traceback" not in broken.stderr, broken.stderr
+        assert "synonyms.yaml:" in problem[0] and any(f":{n}:" in problem[0] for n in (3, 4, 5)), problem
+    (tmp_path / "medbot.yaml").write_text("synonyms: no-such.yaml\n")
+    missing = run("--config", str(tmp_path / "medbot.yaml"), "search", "lesion", data_dir=tmp_path / "data")
+    assert missing.returncode == 2 and "no-such.yaml" in missing.stderr
+    (tmp_path / "medbot.yaml").write_text("sources:\n  - path: lab.md\n")
+    (tmp_path / "lab.md").write_text("# L\n## S\n- [X](https://x.example) - a tool\n")
+    fine = run("--config", str(tmp_path / "medbot.yaml"), "check", data_dir=tmp_path / "fresh")
+    assert fine.returncode == 0 and "lab: 1 entries" in fine.stdout.replace("list ", ""), fine.stdout + fine.stderr
+    assert not (tmp_path / "fresh").exists()  # nothing started or written

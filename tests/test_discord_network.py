@@ -87,6 +87,8 @@ async def test_commands_sync_to_the_configured_guild_with_the_env_token(bot: Run
     sync = await bot.fake.wait_for(lambda r: r.method == "PUT" and r.path.endswith("/commands"))
     assert sync.path == f"/applications/{bot.fake.app_id}/guilds/{bot.fake.guild_id}/commands"
     assert {command["name"] for command in sync.json} >= {"search", "topic", "new", "help"}
+    search = next(command for command in sync.json if command["name"] == "search")
+    assert "year:2019" in search["options"][0]["description"]  # the filters are named where users type
     assert sync.authorization == f"Bot {TOKEN}"
 
 
@@ -256,3 +258,15 @@ async def test_announcement_failures_map_to_delivery_outcomes(
 async def test_a_non_numeric_channel_is_a_permanent_failure(bot: Running) -> None:
     with pytest.raises(PermanentFailure):
         await DiscordSender(bot.client).send_reply("general", Reply(title="x"))
+
+
+async def test_a_link_inside_a_description_is_a_masked_link(bot: Running) -> None:
+    from bot.core.views import view_of
+    from index.parser import parse
+
+    [entry] = parse("# L\n## Clustering\n- [X](https://github.com/a/x) - desc. [Paper](https://arxiv.org/abs/2601.01234)\n", "lab").entries
+    await DiscordSender(bot.client).send_reply(str(bot.fake.channel_id), Reply(title="New", entries=(view_of(entry),)), silent=True)
+    sent = await bot.fake.wait_for(lambda r: r.method == "POST" and r.path == f"/channels/{bot.fake.channel_id}/messages")
+    embed = next(embed for embed in sent.json["embeds"] if embed.get("url") == "https://github.com/a/x")
+    assert "[Paper](https://arxiv.org/abs/2601.01234)" in embed["description"]
+    assert "desc." in embed["description"]

@@ -48,3 +48,20 @@ def test_every_paper_cli_command_is_in_the_readme() -> None:
     services = README.split("## Services medbot contacts", 1)[1]
     for service in ("arXiv", "Crossref", "E-utilities", "GitHub", "enrich: false", "linkcheck: false", "GITHUB_TOKEN"):
         assert service in services
+
+
+def test_every_config_key_is_in_the_readme_configuration_table() -> None:
+    import msgspec
+
+    from bot.core.config import CORE_KEYS
+    from bot.core.settings import WatchSettings
+    from bot.run.platforms import PLATFORMS
+
+    table = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    keys = [f"`{key}`" for key in CORE_KEYS]
+    keys += [f"`watch.{field.name}`" for field in msgspec.structs.fields(WatchSettings)]
+    for platform in PLATFORMS:
+        if platform.settings_type is not None:
+            keys += [f"`{platform.name}.{field.name}`" for field in msgspec.structs.fields(platform.settings_type)]
+    missing = [key for key in keys if key not in table]
+    assert not missing, f"README.md's configuration table lacks {missing}"

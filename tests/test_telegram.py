@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from adapters.telegram.bot import TelegramSender, build_application, start_application, stop_application
 from adapters.telegram.render import render_reply
+from bot.app import Context
 from bot.core.bot import MedBot
 from bot.core.config import Settings, load_settings
 from bot.core.redact import remove_redactor
@@ -368,3 +369,172 @@ def test_any_title_and_tag_survive_rendering_literally(title: str, tag: str) -> 
     if tag.strip():
         assert " ".join(tag.split()) in text
     assert links[0][0] == "https://example.org/?a=1&b=<2>"
+
+
+async def test_help_search_shows_the_filter_syntax_in_both_languages(api: FakeTelegramAPI, bot: Any) -> None:
+    api.send_text("/help search", user=ADA)
+    [english] = await api.wait_for("sendMessage", where=to(ADA))
+    shown = visible(english)
+    for example in ("year:2019", "year:2018..2020", "topic:", "source:", "tag:", '"lesion detection"'):
+        assert example in shown, example
+    api.send_text("/help search", user=LI)
+    [chinese] = await api.wait_for("sendMessage", where=to(LI))
+    assert "年份范围" in visible(chinese) and "year:2018..2020" in visible(chinese)
+
+
+async def test_a_private_chinese_chat_is_not_called_a_group(api: FakeTelegramAPI, bot: Any) -> None:
+    api.send_text("/subscriptions", user=LI)
+    [answer] = await api.wait_for("sendMessage", where=to(LI))
+    assert "本群" not in visible(answer)  # "this group", in a private chat
+    api.send_text("/unsubscribe", user=LI)
+    [_, again] = await api.wait_for("sendMessage", 2, where=to(LI))
+    assert "本群" not in visible(again)
+
+
+async def test_new_pages_through_a_big_digest_with_next(api: FakeTelegramAPI, bundled_data_dir: Path, tmp_path: Path) -> None:
+    import shutil
+    from datetime import UTC, datetime
+
+    from bot.store.sqlite import Version
+    from index.model import Entry, Link, entry_id, identity_key
+
+    shutil.copytree(bundled_data_dir, tmp_path / "data")
+    lab = MedBot.load(data_dir=tmp_path / "data")
+    papers = [
+        Entry(id=entry_id(identity_key(f"https://arxiv.org/abs/2601.{n:05d}", f"Paper {n}")), title=f"Paper {n}",
+              url=f"https://arxiv.org/abs/2601.{n:05d}", links=(Link("paper", f"https://arxiv.org/abs/2601.{n:05d}"),),
+              section=("Lesion Detection",), source="list-a")
+        for n in range(12)
+    ]
+    now = datetime.now(UTC)
+    lab.store.accept_version("list-a", Version(text="0", content_hash="h0", entries=()), now=now, poll_id=lab.store.begin_poll(now))
+    lab.store.accept_version("list-a", Version(text="1", content_hash="h1", entries=tuple(papers)), now=now,
+                             poll_id=lab.store.begin_poll(now), candidates=tuple(papers))
+    try:
+        async with running(api, lab, tmp_path):
+            api.send_text("/new 7", user=ADA)
+            [first] = await api.wait_for("sendMessage", where=to(ADA))
+            [[next_button]] = first.params["reply_markup"]["inline_keyboard"]
+            assert "Next" in next_button["text"]
+            assert visible(first).count("Paper ") == 5
+            api.press(api.message_from_call(first), next_button["callback_data"], user=ADA)
+            [edit] = await api.wait_for("editMessageText")
+    finally:
+        lab.close()
+    second = visible(edit)
+    assert second.count("Paper ") == 5 and "6." in second
+    assert set(line for line in second.splitlines() if "Paper " in line).isdisjoint(visible(first).splitlines())
+
+
+LINKED_LIST = """# Lab list
+
+## Clustering
+
+- [X](https://github.com/a/x) - desc. [Paper](https://arxiv.org/abs/2601.01234)
+"""
+
+
+@pytest.fixture
+def linked_core(tmp_path: Path) -> Iterator[MedBot]:
+    """A core over one entry whose description links its paper."""
+    (tmp_path / "lab.md").write_text(LINKED_LIST, encoding="utf-8")
+    (tmp_path / "medbot.yaml").write_text("sources:\n  - path: lab.md\n", encoding="utf-8")
+    lab = MedBot.load(config_path=str(tmp_path / "medbot.yaml"), data_dir=str(tmp_path / "lab-data"))
+    yield lab
+    lab.close()
+
+
+async def test_a_link_inside_a_description_stays_a_link(api: FakeTelegramAPI, linked_core: MedBot, tmp_path: Path) -> None:
+    async with running(api, linked_core, tmp_path) as application:
+        api.send_text("/search desc", user=ADA)
+        [answer] = await api.wait_for("sendMessage", where=to(ADA))
+        [hit] = (await linked_core.handle("/search desc", Context(platform="console", chat_id="c", user_id="u"))).entries
+        await TelegramSender(application.bot).send_reply(str(GROUP["id"]), Reply(title="New", entries=(hit,)), silent=True)
+        [announced] = await api.wait_for("sendMessage", where=to(GROUP))
+    for call in (answer, announced):
+        text, links = parse_telegram_html(call.params["text"])
+        assert ("https://arxiv.org/abs/2601.01234", "Paper") in links, links
+        assert ("https://github.com/a/x", "X") in links and "desc." in text and "Clustering" in text
+
+
+
+async def test_a_running_bot_keeps_its_synonyms_through_a_broken_edit(api: FakeTelegramAPI, tmp_path: Path,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    import os
+
+    from bot.core.synonyms import SynonymsFollower
+
+    (tmp_path / "lab.md").write_text(LINKED_LIST, encoding="utf-8")
+    synonyms = tmp_path / "synonyms.yaml"
+    synonyms.write_text("groups:\n  - [zzquux, desc]\n", encoding="utf-8")
+    (tmp_path / "medbot.yaml").write_text("synonyms: synonyms.yaml\nsources:\n  - path: lab.md\n", encoding="utf-8")
+    lab = MedBot.load(config_path=str(tmp_path / "medbot.yaml"), data_dir=str(tmp_path / "lab-data"))
+    follower = SynonymsFollower(lab.index, synonyms)
+
+    def edit(text: str, bump: int) -> None:
+        synonyms.write_text(text, encoding="utf-8")
+        stamp = synonyms.stat().st_mtime_ns + bump * 1_000_000_000
+        os.utime(synonyms, ns=(stamp, stamp))
+
+    try:
+        async with running(api, lab, tmp_path):
+            edit("groups:\n  - [zzquux, desc\n", 1)
+            with caplog.at_level(logging.WARNING):
+                assert not follower.check() and not follower.check()
+            [warning] = [r for r in caplog.records if "synonyms" in r.getMessage()]
+            assert "synonyms.yaml:" in warning.getMessage() and not warning.exc_info
+            api.send_text("/search zzquux", user=ADA)
+            [kept] = await api.wait_for("sendMessage", where=to(ADA))
+            edit("groups:\n  - [yyplugh, desc]\n", 2)
+            assert follower.check()
+            api.send_text("/search yyplugh", user=ADA)
+            [_, reloaded] = await api.wait_for("sendMessage", 2, where=to(ADA))
+    finally:
+        lab.close()
+    assert "desc." in visible(kept) and "desc." in visible(reloaded)
+
+
+async def test_a_mention_or_a_reply_to_medbot_in_a_group_is_a_search(api: FakeTelegramAPI, bot: Any) -> None:
+    api.send_text("lesion detection, anyone?", user=ADA, chat=GROUP)  # group chatter: not for the bot
+    api.send_text("@someone_else lesion detection", user=ADA, chat=GROUP)
+    asked = api.send_text("@medbot lesion detection", user=ADA, chat=GROUP)
+    [answer] = await api.wait_for("sendMessage", where=to(GROUP))
+    assert "DeepLesion" in visible(answer)
+    assert answer.params["reply_parameters"]["message_id"] == asked["message_id"]
+    api.send_text("and segmentation?", user=ADA, chat=GROUP, reply_to=api.message_from_call(answer))
+    [_, follow_up] = await api.wait_for("sendMessage", 2, where=to(GROUP))
+    assert "segmentation" in visible(follow_up).splitlines()[0].lower()
+    assert len(api.calls_to("sendMessage")) == 2
+
+
+async def test_inline_mode_scrolls_and_an_empty_query_shows_recent_additions(api: FakeTelegramAPI, bundled_data_dir: Path,
+                                                                           tmp_path: Path) -> None:
+    import shutil
+    from datetime import UTC, datetime
+
+    from bot.store.sqlite import Version
+    from index.model import Entry, Link, entry_id, identity_key
+
+    shutil.copytree(bundled_data_dir, tmp_path / "data")
+    lab = MedBot.load(data_dir=tmp_path / "data")
+    url = "https://arxiv.org/abs/2601.77777"
+    fresh = Entry(id=entry_id(identity_key(url, "Fresh lesion atlas")), title="Fresh lesion atlas", url=url,
+                  links=(Link("paper", url),), section=("Lesion Detection",), source="list-a")
+    now = datetime.now(UTC)
+    lab.store.accept_version("list-a", Version(text="0", content_hash="h0", entries=()), now=now, poll_id=lab.store.begin_poll(now))
+    lab.store.accept_version("list-a", Version(text="1", content_hash="h1", entries=(fresh,)), now=now,
+                             poll_id=lab.store.begin_poll(now), candidates=(fresh,))
+    try:
+        async with running(api, lab, tmp_path):
+            api.inline_query("learning", user=ADA)
+            [first] = await api.wait_for("answerInlineQuery")
+            assert first.params["next_offset"] == "10" and len(first.params["results"]) == 10
+            scrolled_id = api.inline_query("learning", user=ADA, offset=first.params["next_offset"])
+            empty_id = api.inline_query("", user=ADA)
+            answers = {call.params["inline_query_id"]: call for call in await api.wait_for("answerInlineQuery", 3)}
+            scrolled, empty = answers[scrolled_id], answers[empty_id]  # updates run concurrently: match by id
+    finally:
+        lab.close()
+    titles_first = {r["title"] for r in first.params["results"]}
+    assert scrolled.params["results"] and titles_first.isdisjoint(r["title"] for r in scrolled.params["results"])
+    assert [r["title"] for r in empty.params["results"]] == ["Fresh lesion atlas"]

@@ -48,8 +48,18 @@ async def test_serve_answers_a_search_end_to_end_and_stops_cleanly(tmp_path: Pat
             menu = {c["command"] for c in api.commands[""]}
             assert menu >= {"start", "search", "help"}
             assert "subscribe" in menu  # the subscription commands are in the menu too
+            for second in (("serve",), ("watch",)):  # a second long-running one on the data dir: refused, naming the pid
+                refused = await asyncio.create_subprocess_exec(
+                    *medbot_command("--config", offline_config(tmp_path), "--data-dir", str(tmp_path / "data"), *second),
+                    env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                )
+                _, refusal = await asyncio.wait_for(refused.communicate(), timeout=60)
+                [line] = refusal.decode().strip().splitlines()
+                assert refused.returncode == 2 and f"pid {process.pid}" in line, line
+            started = asyncio.get_running_loop().time()
             process.send_signal(stop_signal)
             _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+            assert asyncio.get_running_loop().time() - started < 3.0  # stopped within 3 s
         finally:
             if process.returncode is None:
                 process.kill()
@@ -75,3 +85,34 @@ async def test_serve_with_a_rejected_token_says_so_in_one_line_without_the_token
     assert "could not start" in log and "rejected" in log
     assert "Traceback" not in log
     assert wrong_token not in log and wrong_token.split(":")[1] not in log
+
+
+async def test_serve_keeps_running_and_retries_a_platform_it_cannot_reach(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    env = medbot_env(TELEGRAM_BOT_TOKEN="123456:dead-end-token", MEDBOT_TELEGRAM_BASE_URL=dead)
+    process = await asyncio.create_subprocess_exec(
+        *medbot_command("--config", offline_config(tmp_path), "--data-dir", str(tmp_path / "data"), "serve"),
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stderr is not None
+        seen = ""
+        while "retrying" not in seen:
+            line = await asyncio.wait_for(process.stderr.readline(), timeout=120)
+            assert line, seen
+            seen += line.decode()
+        await asyncio.sleep(0.5)
+        assert process.returncode is None, seen  # still serving: the watcher runs, telegram is retried
+        process.send_signal(signal.SIGTERM)
+        _, rest = await asyncio.wait_for(process.communicate(), timeout=10)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    log = seen + rest.decode()
+    assert process.returncode == 0, log
+    assert "unreachable" in log and "Traceback" not in log and "dead-end-token" not in log

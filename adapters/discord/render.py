@@ -87,6 +87,18 @@ def _link(label: str, url: str) -> str:
     return f"[{label}]({url.replace('(', '%28').replace(')', '%29')})"
 
 
+def _description(entry: EntryView, cap: int) -> str:
+    """The description with its inline links masked, cut at a run so no link breaks."""
+    text = ""
+    for run, url in entry.parts:
+        target = safe_url(url)
+        piece = _link(_md(run), target) if target else _md(run)
+        if len(text) + len(piece) > cap - 1:
+            return clip(text + _md(run), cap) if not target else clip(text, cap - 1).rstrip() + "…"
+        text += piece
+    return text
+
+
 def _labels(reply: Reply) -> dict[str, str]:
     return _LABELS["zh" if reply.language == "zh" else "en"]
 
@@ -100,7 +112,7 @@ def _entry_embed(entry: EntryView, number: int | None, labels: dict[str, str], d
     embed = discord.Embed(
         title=clip(_md(title), LIMITS.title),
         url=safe_url(entry.url),
-        description=clip(_md(entry.description), min(description_cap, LIMITS.description)) or None,
+        description=_description(entry, min(description_cap, LIMITS.description)) or None,
         colour=_COLOUR,
     )
     if entry.section:

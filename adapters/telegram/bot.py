@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 # Opt in to PTB's timedelta time periods now: otherwise reading RetryAfter warns (v22.2+).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from telegram import BotCommand, InlineKeyboardMarkup, InputFile, Message, ReplyParameters, Update
+from telegram import BotCommand, InlineKeyboardMarkup, InputFile, Message, MessageEntity, ReplyParameters, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import (
     BadRequest,
@@ -43,10 +43,12 @@ from telegram.ext import (
     filters,
 )
 
+from adapters.telegram.mentions import addressed_words
 from adapters.telegram.render import NO_PREVIEW, inline_result, keyboard, render_reply
 from adapters.telegram.settings import TOKEN_ENV, TelegramSettings, api_root, webhook_secret
 from bot.core.context import ChatKind, Context
 from bot.core.i18n import t
+from bot.core.inline_pages import inline_page
 from bot.core.registry import parse_command
 from bot.core.replies import Reply
 from bot.core.sending import PermanentFailure, RateLimit, Refused, RetryLater
@@ -162,6 +164,16 @@ class TelegramAdapter:
         """A registered command (PTB already dropped ``/cmd@otherbot``), or plain text in a private chat."""
         await self._answer_message(update, context)
 
+    async def on_mention(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``@medbot words`` or a reply to medbot in a group: the words are a search."""
+        message, chat = update.effective_message, update.effective_chat
+        words = addressed_words(message, context.bot.username or "", context.bot.id) if message else None
+        if message is None or chat is None or words is None:
+            return
+        reply = await self.core.handle(words, self._context(update, context, is_admin=False))
+        if reply is not None:
+            await deliver(context.bot, chat.id, reply, reply_to=message.message_id)
+
     async def on_other_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An unknown command: answered in private, or in a group when addressed to us by name."""
         message, chat = update.effective_message, update.effective_chat
@@ -202,9 +214,8 @@ class TelegramAdapter:
         query = update.inline_query
         if query is None:
             return
-        text = query.query.strip()
         try:
-            entries = await self.core.inline_search(text, self._context(update, context, is_admin=False)) if text else []
+            entries, next_offset = await inline_page(self.core, query.query, query.offset)
         except Exception:
             with suppress(TelegramError):
                 await query.answer([], cache_time=0)
@@ -215,7 +226,7 @@ class TelegramAdapter:
             result_id = entry.id if 0 < len(entry.id.encode()) <= 64 and entry.id not in seen else f"r{number}"
             seen.add(result_id)
             results.append(inline_result(entry, result_id))
-        await query.answer(results, cache_time=INLINE_CACHE_SECONDS)
+        await query.answer(results, cache_time=INLINE_CACHE_SECONDS, next_offset=next_offset)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The one error handler: log the traceback, tell the user briefly, keep running."""
@@ -313,6 +324,8 @@ def build_application(core: MedBot, settings: Settings) -> Application[Any, Any,
     application.add_handler(MessageHandler(filters.COMMAND & only_messages, adapter.on_other_command))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & only_messages,
                                            adapter.on_command))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.GROUPS & only_messages
+                                           & (filters.Entity(MessageEntity.MENTION) | filters.REPLY), adapter.on_mention))
     application.add_handler(CallbackQueryHandler(adapter.on_button))
     application.add_handler(InlineQueryHandler(adapter.on_inline))
     application.add_error_handler(adapter.on_error)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 
 from telegram import (
     InlineKeyboardButton,
@@ -22,6 +23,7 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from bot.core.replies import EntryView, Reply
+from bot.core.segments import clip_segments
 
 __all__ = ["MESSAGE_LIMIT", "inline_result", "keyboard", "render_entry", "render_reply", "telegram_length"]
 
@@ -74,7 +76,8 @@ def render_entry(entry: EntryView, number: int | None = None) -> str:
     if details:
         lines.append("  ".join(details))
     if entry.description:
-        lines.append(esc(_shorten(entry.description, _DESCRIPTION_LIMIT)))
+        runs = clip_segments([(re.sub(r"\s+", " ", text), url) for text, url in entry.parts], _DESCRIPTION_LIMIT)
+        lines.append("".join(_link(url, text) if url else esc(text) for text, url in runs))
     if len(entry.sources) > 1:
         lines.append("📚 " + esc(", ".join(entry.sources)))
     lines.append(f"id: <code>{esc(entry.id)}</code>")

@@ -111,6 +111,8 @@ def load_settings(
         synonyms = Path(str(raw["synonyms"])).expanduser()
         if not synonyms.is_absolute():
             synonyms = base_dir / synonyms
+        if not synonyms.is_file():
+            raise ConfigError(f"{label}: synonyms: no such file {synonyms}")
 
     settings = Settings(
         sources=tuple(sources),
@@ -119,8 +121,8 @@ def load_settings(
         synonyms_path=synonyms,
         watch=watch,
         search=_parse_search(_section(raw, "search", label), env, label, base_dir if path is not None else None),
-        enrich=parse_enrich(raw.get("enrich"), label),
-        linkcheck=parse_linkcheck(raw.get("linkcheck"), label),
+        enrich=parse_enrich(raw.get("enrich"), label, env),
+        linkcheck=parse_linkcheck(raw.get("linkcheck"), label, env),
         platform_sections=sections,
         env=env,
     )

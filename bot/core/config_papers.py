@@ -8,27 +8,29 @@ between two requests to one service, chosen from each service's published limits
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from bot.core.settings import ConfigError, EnrichSettings, LinkcheckSettings, convert_section
+from bot.core.settings import ConfigError, EnrichSettings, LinkcheckSettings, convert_section, env_overrides
 
 __all__ = ["EnrichSettings", "LinkcheckSettings", "parse_enrich", "parse_linkcheck"]
 
 
-def _parse(schema: Any, value: Any, label: str, key: str) -> Any:
-    """``key: false`` turns the feature off, ``true`` or nothing keeps the defaults, a mapping tunes it."""
+def _parse(schema: Any, value: Any, label: str, key: str, env: Mapping[str, str]) -> Any:
+    """``key: false`` turns the feature off, ``true`` or nothing keeps the defaults, a mapping
+    tunes it; ``MEDBOT_<KEY>_<FIELD>`` (e.g. ``MEDBOT_ENRICH_ENABLED=false``) overrides."""
     if value is None or value is True:
-        return schema()
-    if value is False:
-        return schema(enabled=False)
-    if not isinstance(value, dict):
+        value = {}
+    elif value is False:
+        value = {"enabled": False}
+    elif not isinstance(value, dict):
         raise ConfigError(f"{label}: '{key}' must be true, false or a mapping")
-    return convert_section(value, schema, f"{label}: {key}")
+    return convert_section({**value, **env_overrides(env, key, schema)}, schema, f"{label}: {key}")
 
 
-def parse_enrich(value: Any, label: str) -> EnrichSettings:
-    return _parse(EnrichSettings, value, label, "enrich")  # type: ignore[no-any-return]
+def parse_enrich(value: Any, label: str, env: Mapping[str, str] = {}) -> EnrichSettings:  # noqa: B006 (never mutated)
+    return _parse(EnrichSettings, value, label, "enrich", env)  # type: ignore[no-any-return]
 
 
-def parse_linkcheck(value: Any, label: str) -> LinkcheckSettings:
-    return _parse(LinkcheckSettings, value, label, "linkcheck")  # type: ignore[no-any-return]
+def parse_linkcheck(value: Any, label: str, env: Mapping[str, str] = {}) -> LinkcheckSettings:  # noqa: B006 (never mutated)
+    return _parse(LinkcheckSettings, value, label, "linkcheck", env)  # type: ignore[no-any-return]

@@ -69,10 +69,11 @@ _STRINGS: dict[str, dict[str, str]] = {
     "source_changed": {"en": "last change {when}", "zh": "上次更新 {when}"},
     "source_dead": {"en": "{n} dead links", "zh": "{n} 个失效链接"},
     "source_failures": {"en": "{n} failed polls in a row", "zh": "连续 {n} 次轮询失败"},
+    "source_failure": {"en": "1 failed poll", "zh": "1 次轮询失败"},
     "source_never": {"en": "not polled yet", "zh": "尚未轮询"},
     "admin_only": {
         "en": "Sorry, only the chat's administrators can use /{name} here. Ask one of them, or type /subscriptions to see what this chat receives.",
-        "zh": "抱歉，在群组中只有管理员可以使用 /{name}。请联系管理员，或输入 /subscriptions 查看本群的订阅。",
+        "zh": "抱歉，在群组中只有管理员可以使用 /{name}。请联系管理员，或输入 /subscriptions 查看这里的订阅。",
     },
     "apology": {
         "en": "Sorry, something went wrong on my side. Please try again in a moment.",
@@ -99,26 +100,32 @@ _STRINGS: dict[str, dict[str, str]] = {
     "filter_empty": {"en": "Give a topic or a few words, e.g. /subscribe single-cell", "zh": "请给出主题或关键词，例如 /subscribe 单细胞"},
     "too_many_subscriptions": {
         "en": "This chat already has {n} subscriptions; remove one with /unsubscribe ID.",
-        "zh": "本群已有 {n} 个订阅，请先用 /unsubscribe ID 删除一个。",
+        "zh": "这里已有 {n} 个订阅，请先用 /unsubscribe ID 删除一个。",
     },
     "subscribed_title": {"en": "Subscribed (#{id})", "zh": "已订阅（#{id}）"},
     "subscribed": {
         "en": "New entries matching {what} will be announced here as the watched lists change. Stop with /unsubscribe {id}.",
         "zh": "观察的列表出现与 {what} 匹配的新条目时会在这里通知。取消：/unsubscribe {id}",
     },
-    "no_subscriptions_here": {"en": "This chat has no subscriptions.", "zh": "本群没有订阅。"},
+    "subscribe_matches": {"en": "It matches {n} entries already in the lists, for example:", "zh": "列表中已有 {n} 个条目符合，例如："},
+    "subscribe_matches_one": {"en": "It matches 1 entry already in the lists:", "zh": "列表中已有 1 个条目符合："},
+    "subscribe_matches_nothing": {
+        "en": "Careful: it matches nothing in the lists yet; check the words, or try /search first.",
+        "zh": "注意：目前列表中没有任何条目符合；请检查关键词，或先用 /search 试试。",
+    },
+    "no_subscriptions_here": {"en": "This chat has no subscriptions.", "zh": "这里没有订阅。"},
     "which_one": {"en": "Which one?", "zh": "取消哪一个？"},
     "which_one_hint": {"en": "Type /unsubscribe ID, or /unsubscribe all.", "zh": "输入 /unsubscribe ID，或 /unsubscribe all。"},
     "no_such_subscription": {
         "en": "No subscription “{ref}” in this chat; /subscriptions lists them.",
-        "zh": "本群没有订阅 “{ref}”；/subscriptions 可查看。",
+        "zh": "这里没有订阅 “{ref}”；/subscriptions 可查看。",
     },
     "unsubscribed": {"en": "Unsubscribed {ids}.", "zh": "已取消订阅 {ids}。"},
     "no_subscriptions_yet": {
         "en": "No subscriptions here yet. /subscribe [topic or keywords] starts one.",
         "zh": "这里还没有订阅。输入 /subscribe [主题或关键词] 开始订阅。",
     },
-    "subscriptions_title": {"en": "Subscriptions in this chat", "zh": "本群的订阅"},
+    "subscriptions_title": {"en": "Subscriptions in this chat", "zh": "这里的订阅"},
     "from_sources": {"en": "from {sources}", "zh": "来自 {sources}"},
 }
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.core.segments import plain_segments
+
 __all__ = ["Attachment", "Button", "EntryView", "Page", "Reply", "ReplyKind", "UserError"]
 
 
@@ -32,6 +34,13 @@ class EntryView:
     sources: tuple[str, ...] = ()
     links: tuple[tuple[str, str], ...] = ()  # (text, url) pairs, primary first
     score: float | None = None
+    # The description as runs (text, url or None): the links written inside it, kept.
+    description_parts: tuple[tuple[str, str | None], ...] = ()
+
+    @property
+    def parts(self) -> tuple[tuple[str, str | None], ...]:
+        """The description's runs (one plain run when the view was built without them)."""
+        return self.description_parts or ((self.description, None),) if self.description else ()
 
     @property
     def section_path(self) -> str:
@@ -136,6 +145,8 @@ class Reply:
                 lines.append("   tags: " + ", ".join(entry.tags))
             if entry.code_url:
                 lines.append(f"   code: {entry.code_url}")
+            if entry.description:
+                lines.append("   " + plain_segments(entry.parts))
             if entry.sources:
                 lines.append("   from: " + ", ".join(entry.sources))
             lines.append(f"   id: {entry.id}")

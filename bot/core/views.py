@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.core.replies import EntryView
+from bot.core.segments import clip_segments, split_description
 from bot.core.text import displayable
 from index.model import Entry
 from index.search import Hit
@@ -21,9 +22,9 @@ def entry_view(hit: Hit) -> EntryView:
 
 def view_of(entry: Entry, sources: Sequence[str] = (), score: float | None = None) -> EntryView:
     """What a reply (or an announcement) shows of an entry: links primary first, a short description."""
-    description = displayable(entry.description)
-    if len(description) > DESCRIPTION_CHARS:
-        description = description[: DESCRIPTION_CHARS - 1].rstrip() + "…"
+    inline = [(displayable(link.text), displayable(link.url)) for link in entry.links if link.url != entry.url]
+    parts = clip_segments(split_description(displayable(entry.description), inline), DESCRIPTION_CHARS)
+    description = "".join(text for text, _ in parts)
     links = tuple((displayable(link.text), displayable(link.url)) for link in entry.links)
     url = displayable(entry.url) if entry.url else None
     if url and all(link_url != url for _, link_url in links):
@@ -40,4 +41,5 @@ def view_of(entry: Entry, sources: Sequence[str] = (), score: float | None = Non
         sources=tuple(displayable(source) for source in (tuple(sources) or (entry.source,))),
         links=links,
         score=round(score, 4) if score is not None else None,
+        description_parts=parts,
     )

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from bot import __version__
 from bot.run.cli_browse import cmd_new, cmd_random, cmd_search, cmd_similar, cmd_topic, cmd_topics
+from bot.run.cli_check import cmd_check
 from bot.run.cli_ops import cmd_bench, cmd_chat, cmd_diff, cmd_feed, cmd_index, cmd_parse, cmd_serve, cmd_sources, cmd_watch, cmd_web
 from bot.run.cli_papers import Deps, add_paper_commands
 from bot.run.cli_support import UsageError, load_core, settings
 from bot.run.terminal import DisplayableStream
+from index.search_synonyms import SynonymsError
 
 if TYPE_CHECKING:
     pass
@@ -56,6 +58,9 @@ def _main(argv: Sequence[str] | None) -> int:
         return int(args.handler(args) or 0)
     except UsageError as exc:
         print(str(exc).splitlines()[0] if str(exc) else "medbot: usage error", file=sys.stderr)
+        return 2
+    except SynonymsError as exc:  # a broken synonyms file: which file, which line, what
+        print(f"medbot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("medbot: interrupted", file=sys.stderr)
@@ -102,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     random_cmd.add_argument("--topic", metavar="NAME")
 
     new = add("new", cmd_new, "entries the watcher found, newest first")
-    new.add_argument("--days", type=_positive, default=30)
+    new.add_argument("--days", type=_days, default=30, help="how many days back, 1 to 365 as in chat (default 30)")
     new.add_argument("--limit", type=_positive, default=20)
 
     similar = add("similar", cmd_similar, "entries like the given one")
@@ -118,9 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     index = add("index", cmd_index, "build or update the index of the configured sources", json_flag=False)
     index.add_argument("--rebuild", action="store_true", help="rebuild from scratch")
 
+    add("check", cmd_check, "check config, lists and synonyms without starting anything")
     add("sources", cmd_sources, "configured lists: entries, last poll, last change")
     watch = add("watch", cmd_watch, "poll upstream, log new entries, deliver announcements", json_flag=False)
-    watch.add_argument("--once", action="store_true", help="one poll and delivery, then exit")
+    watch.add_argument("--once", action="store_true", help="one poll and delivery, then exit (1 if every due poll failed)")
+    watch.add_argument("--force", action="store_true", help="with --once: poll now, ignoring backoff")
+    watch.add_argument("--source", metavar="NAME", help="with --once: poll only this source")
     feed = add("feed", cmd_feed, "write an Atom feed of new entries", json_flag=False)
     feed.add_argument("--output", metavar="FILE", help="file to write (default: stdout)")
     add("serve", cmd_serve, "run Telegram and/or Discord (whichever tokens are set) plus the watcher", json_flag=False)
@@ -133,6 +141,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--corpus", metavar="DIR", help="extra lists to load (default: ../shared/corpus/lists if present)")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")
     return parser
+
+
+def _days(text: str) -> int:
+    """``new --days``: the range ``/new`` accepts in chat, so both say the same."""
+    from bot.core.commands.recent import MAX_DAYS
+
+    value = _positive(text)
+    if value > MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"expected a number of days from 1 to {MAX_DAYS}, got {value}")
+    return value
 
 
 def _positive(text: str) -> int:

@@ -13,6 +13,9 @@ __all__ = ["cmd_new", "cmd_random", "cmd_search", "cmd_similar", "cmd_topic", "c
 def cmd_search(args: argparse.Namespace) -> int:
     core = load_core(args)
     query = " ".join(args.query)
+    if args.source and args.source not in core.index.source_counts():
+        known = ", ".join(sorted(core.index.source_counts())) or "none"
+        raise UsageError(f"medbot: no source named {args.source!r} (sources: {known})")
     result = core.index.search(query, page=args.page, per_page=args.limit, source=args.source)
     if args.json:
         print_json(
@@ -27,16 +30,22 @@ def cmd_search(args: argparse.Namespace) -> int:
             }
         )
         return 0
+    if result.total and not result.hits:
+        raise UsageError(f"medbot: page {args.page} is past the last page ({result.pages} of {result.total} {_results(result.total)})")
     if not result.hits:
         print(f"Nothing found for “{query}”." + (f" Did you mean “{result.suggestion}”?" if result.suggestion else ""))
         return 0
     first = (result.page - 1) * result.per_page + 1
-    print(f"{result.total} results for “{query}” (page {result.page} of {result.pages})")
+    print(f"{result.total} {_results(result.total)} for “{query}” (page {result.page} of {result.pages})")
     if result.suggestion:
         print(f"Did you mean “{result.suggestion}”?")
     for number, hit in enumerate(result.hits, first):
         print(hit_text(number, hit))
     return 0
+
+
+def _results(count: int) -> str:
+    return "result" if count == 1 else "results"
 
 
 def topic_json(node: Any) -> dict[str, Any]:
@@ -67,16 +76,12 @@ def cmd_topic(args: argparse.Namespace) -> int:
     name = " ".join(args.name)
     path = resolve_topic(core.index, name)
     if path is None:
-        if args.json:
-            print_json({"name": name, "topic": None, "total": 0, "results": []})
-        else:
-            print(f"No topic matches “{name}”. See `medbot topics`.")
-        return 0
+        raise UsageError(f"medbot: no topic matches {name!r} (see `medbot topics`)")
     result = core.index.topic_entries(path, page=args.page, per_page=args.limit)
     if args.json:
         print_json({"name": name, "topic": list(path), "total": result.total, "page": result.page, "results": [hit_json(h) for h in result.hits]})
         return 0
-    print(f"{' › '.join(path)}: {result.total} entries (page {result.page} of {max(result.pages, 1)})")
+    print(f"{' › '.join(path)}: {result.total} {'entry' if result.total == 1 else 'entries'} (page {result.page} of {max(result.pages, 1)})")
     first = (result.page - 1) * result.per_page + 1
     for number, hit in enumerate(result.hits, first):
         print(hit_text(number, hit))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 from bot.run.cli_support import UsageError, iso, load_core, names, print_json, read_document, settings
@@ -51,6 +52,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
+    from bot.store.poll_states import PollState, state_of
+
     core = load_core(args)
     counts = core.index.source_counts()
     states = core.store.source_states() if core.store is not None else {}
@@ -66,14 +69,20 @@ def cmd_sources(args: argparse.Namespace) -> int:
                 "last_poll": iso(state.last_poll if state else None),
                 "last_change": iso(state.last_change if state else None),
                 "failures": state.failures if state else 0,
+                "state": str(state_of(state) if state else PollState.NEW),
+                "next_poll": iso(state.next_poll if state else None),
+                "last_error": state.last_error if state else None,
             }
         )
     if args.json:
         print_json(rows)
         return 0
     for row in rows:
-        print(f"{row['name']}: {row['entries']} entries; last poll {row['last_poll'] or 'never'}; "
-              f"last change {row['last_change'] or 'never'}; failures {row['failures']}")
+        print(f"{row['name']}: {row['state']}; {row['entries']} entries; last poll {row['last_poll'] or 'never'}; "
+              f"last change {row['last_change'] or 'never'}; failures {row['failures']}; "
+              f"next poll {row['next_poll'] or 'when due'}")
+        if row["last_error"]:
+            print(f"    last error: {row['last_error']}")
         print(f"    {row['url'] or row['path']}")
     return 0
 
@@ -83,7 +92,24 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     from bot.run.watching import watch_main
 
-    return int(asyncio.run(watch_main(settings(args), once=args.once)) or 0)
+    if (args.force or args.source) and not args.once:
+        raise UsageError("medbot watch: --force and --source go with --once")
+    chosen = settings(args)
+    if args.source:
+        names_known = [source.name for source in chosen.sources]
+        if args.source not in names_known:
+            raise UsageError(f"medbot watch: no source named {args.source!r} (sources: {', '.join(names_known) or 'none'})")
+        chosen = dataclasses.replace(chosen, sources=tuple(s for s in chosen.sources if s.name == args.source))
+    if args.once:  # a cron run beside serve is safe: outbox rows are claimed, never sent twice
+        return int(asyncio.run(watch_main(chosen, once=True, force=args.force)) or 0)
+    from bot.run.lock import DataDirBusy, hold_lock
+
+    try:
+        lock = hold_lock(chosen.data_dir)  # but two long-running watchers (or serve) would poll twice
+    except DataDirBusy as exc:
+        raise UsageError(str(exc)) from None
+    with lock:
+        return int(asyncio.run(watch_main(chosen, once=False, force=args.force)) or 0)
 
 
 def cmd_feed(args: argparse.Namespace) -> int:

@@ -61,6 +61,11 @@ def hit_text(number: int, hit: Hit) -> str:
         lines.append("   tags: " + ", ".join(entry.tags))
     if entry.code_url:
         lines.append(f"   code: {entry.code_url}")
+    if entry.description:
+        from bot.core.segments import plain_segments
+        from bot.core.views import view_of
+
+        lines.append("   " + plain_segments(view_of(entry).parts))
     lines.append(f"   from: {', '.join(hit.sources)}   id: {entry.id}")
     return "\n".join(lines)
 

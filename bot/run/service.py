@@ -10,17 +10,23 @@ handlers and closes its HTTP clients), then the core closes.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import signal
 import sys
 from contextlib import AsyncExitStack, suppress
 from typing import TYPE_CHECKING, Any
 
+from bot.core.platform import Platform
+from bot.core.sending import Sender
 from bot.core.settings import ConfigError
-from bot.run.platforms import PLATFORMS, chat_platforms, connect_all, install_redaction, load, senders_of
+from bot.core.synonyms import SynonymsFollower
+from bot.run.lock import DataDirBusy, hold_lock
+from bot.run.platforms import PLATFORMS, chat_platforms, connect_one, install_redaction, is_unreachable, load
 from bot.watch.enrich import run_enricher
 from bot.watch.linkcheck import run_linkchecker
 from bot.watch.loop import run_watcher
+from index.search_synonyms import SynonymsError
 
 if TYPE_CHECKING:
     from bot.core.bot import MedBot
@@ -31,8 +37,10 @@ __all__ = ["run_service", "serve"]
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE = 10.0
-BACKGROUND = {"watcher", "enricher", "linkchecker"}
-"""The tasks that watch ``stop`` themselves (the platforms are closed by the exit stack)."""
+BACKGROUND = {"watcher", "synonyms"}
+"""The tasks given a grace period to finish what they are writing. The others (platform
+waiters, the enricher and the link checker, whose every write is one transaction) are
+cancelled at once, so a stop never waits on a slow metadata service."""
 
 
 def no_platform_message() -> str:
@@ -53,12 +61,29 @@ def serve(config_path: str | None, data_dir: str | None) -> int:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_redaction(settings)
+
+    try:
+        lock = hold_lock(settings.data_dir)
+    except DataDirBusy as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"medbot: cannot use the data dir: {exc}", file=sys.stderr)
+        return 2
+    with lock:
+        return _serve_locked(settings)
+
+
+def _serve_locked(settings: Settings) -> int:
     from bot.core.bot import MedBot
 
     try:
         core = MedBot.load(settings=settings)
     except OSError as exc:
         print(f"medbot: cannot use the data dir: {exc}", file=sys.stderr)
+        return 2
+    except SynonymsError as exc:
+        print(f"medbot: {exc}", file=sys.stderr)
         return 2
     try:
         return asyncio.run(run_service(core, core.settings))
@@ -80,10 +105,22 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
     async with AsyncExitStack() as platforms:
         try:
             await core.warm()
-            connections = await connect_all(core, settings, platforms, chat=True)
-            for name, connection in connections.items():
-                tasks[name] = asyncio.create_task(connection.wait_closed(), name=name)
-            tasks["watcher"] = asyncio.create_task(run_watcher(core, settings, senders_of(connections), stop), name="watcher")
+            senders: dict[str, Sender] = {}
+            for platform in chat_platforms(settings):
+                try:
+                    connection = await connect_one(core, settings, platforms, platform, chat=True)
+                except Exception as exc:
+                    if not is_unreachable(exc):
+                        raise
+                    log.warning("%s is unreachable at start-up (%s); retrying in the background", platform.name, exc)
+                    tasks[platform.name] = asyncio.create_task(
+                        _keep_connecting(core, settings, platforms, platform, senders, stop), name=platform.name)
+                    continue
+                if connection.sender is not None:  # the web page answers but delivers nothing
+                    senders[platform.name] = connection.sender
+                tasks[platform.name] = asyncio.create_task(connection.wait_closed(), name=platform.name)
+            tasks["watcher"] = asyncio.create_task(run_watcher(core, settings, senders, stop), name="watcher")
+            tasks["synonyms"] = asyncio.create_task(follow_synonyms(core, settings, stop), name="synonyms")
             # slow background passes; each returns at once when turned off (enrich: false, linkcheck: false)
             tasks["enricher"] = asyncio.create_task(run_enricher(core, settings, stop), name="enricher")
             tasks["linkchecker"] = asyncio.create_task(run_linkchecker(core, settings, stop), name="linkchecker")
@@ -101,6 +138,46 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
         loop.remove_signal_handler(signum)
     log.info("medbot stopped")
     return exit_code
+
+
+RETRY_SECONDS = (2.0, 5.0, 15.0, 30.0, 60.0)
+
+
+async def _keep_connecting(core: MedBot, settings: Settings, stack: AsyncExitStack, platform: Platform,
+                           senders: dict[str, Sender], stop: asyncio.Event) -> None:
+    """Retry a platform unreachable at start-up with backoff, then serve it like the others."""
+    for attempt in itertools.count():
+        delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        if stop.is_set():
+            return
+        try:
+            connection = await connect_one(core, settings, stack, platform, chat=True)
+        except Exception as exc:
+            if not is_unreachable(exc):
+                raise
+            log.warning("%s still unreachable (%s); next try in %gs", platform.name, exc,
+                        RETRY_SECONDS[min(attempt + 1, len(RETRY_SECONDS) - 1)])
+            continue
+        log.info("%s connected", platform.name)
+        if connection.sender is not None:
+            senders[platform.name] = connection.sender  # the watcher delivers through it from now on
+        await connection.wait_closed()
+        return
+
+
+SYNONYMS_CHECK_SECONDS = 5.0
+
+
+async def follow_synonyms(core: MedBot, settings: Settings, stop: asyncio.Event) -> None:
+    """Pick up edits to the synonyms file while serving; a broken edit keeps the last good map."""
+    follower = SynonymsFollower(core.index, settings.synonyms_path)
+    while not stop.is_set():
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), SYNONYMS_CHECK_SECONDS)
+        if not stop.is_set():
+            await core.run_index(follower.check)
 
 
 async def _wait(stop: asyncio.Event, tasks: dict[str, asyncio.Task[None]]) -> int:

@@ -26,8 +26,12 @@ __all__ = ["describe_outcome", "watch_main"]
 log = logging.getLogger(__name__)
 
 
-async def watch_main(settings: Settings, once: bool) -> int:
-    """Poll (once, or every interval until a signal) and deliver; 1 if a platform refuses to start."""
+async def watch_main(settings: Settings, once: bool, force: bool = False) -> int:
+    """Poll (once, or every interval until a signal) and deliver.
+
+    1 if a platform refuses to start, or (``once``) when every poll that was due failed,
+    so cron and monitoring see an outage; ``force`` polls sources in backoff too.
+    """
     install_redaction(settings)
     core = await asyncio.to_thread(lambda: MedBot.load(settings=settings, sync=False))
     try:
@@ -44,16 +48,16 @@ async def watch_main(settings: Settings, once: bool) -> int:
                 _stop_on_signals(stop)
                 await run_watcher(core, settings, senders, stop)
                 return 0
-            return await _once(core, settings, senders)
+            return await _once(core, settings, senders, force)
     finally:
         await asyncio.to_thread(core.close)
 
 
-async def _once(core: MedBot, settings: Settings, senders: dict[str, Sender]) -> int:
+async def _once(core: MedBot, settings: Settings, senders: dict[str, Sender], force: bool = False) -> int:
     store = core.store
     await asyncio.to_thread(prepare, store, settings)
     async with http_client(settings) as client:
-        report = await poll_once(store, settings, client, on_update=index_updater(core))
+        report = await poll_once(store, settings, client, on_update=index_updater(core), force=force)
     delivered = await deliver(store, senders, settings)
     states = await asyncio.to_thread(store.source_states)
     for item in report.sources:
@@ -65,7 +69,11 @@ async def _once(core: MedBot, settings: Settings, senders: dict[str, Sender]) ->
         variables = [p.token_env for p in PLATFORMS if p.name in missing and p.token_env]
         hint = f" (no sender for {', '.join(missing)}: set {', '.join(variables)})" if missing else ""
         print(f"{len(waiting)} announcement(s) still queued{hint}")
-    return 0
+    due = [item for item in report.sources if item.outcome != "skipped"]
+    failed = [item for item in due if item.outcome == "failed"]
+    if failed:
+        print(f"{len(failed)} of {len(due)} due poll{'s' if len(due) != 1 else ''} failed")
+    return 1 if due and len(failed) == len(due) else 0
 
 
 def describe_outcome(item: SourceReport, state: SourceState | None) -> str:

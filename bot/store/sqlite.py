@@ -178,13 +178,17 @@ class Store(OutboxTables, Database):
 
     # --- the log ----------------------------------------------------------------------
 
-    def recent_new_entries(self, since: datetime | None = None, limit: int = 20) -> list[LoggedEntry]:
+    def recent_new_entries(self, since: datetime | None = None, limit: int = 20, offset: int = 0) -> list[LoggedEntry]:
         """Entries the watcher found new, newest first (``/new``, ``medbot new``, the feed)."""
         rows = self._query(
-            "SELECT * FROM entry_log WHERE first_seen >= ? ORDER BY first_seen DESC, rowid ASC LIMIT ?",
-            (iso(since) or "", max(0, int(limit))),
+            "SELECT * FROM entry_log WHERE first_seen >= ? ORDER BY first_seen DESC, rowid ASC LIMIT ? OFFSET ?",
+            (iso(since) or "", max(0, int(limit)), max(0, int(offset))),
         )
         return [logged_from_row(row) for row in rows]
+
+    def count_new_entries(self, since: datetime | None = None) -> int:
+        """How many entries ``recent_new_entries(since)`` pages through (``/new``'s page count)."""
+        return int(self._query("SELECT COUNT(*) FROM entry_log WHERE first_seen >= ?", (iso(since) or "",))[0][0])
 
     # --- subscriptions ------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from bot.core.config import Settings, SourceConfig
-from bot.core.filters import filter_matches
+from bot.core.saved_search import saved_search
 from bot.core.sources import store_fingerprint
 from bot.store import poll_states
 from bot.store.sqlite import SourceState, Store, Version, utcnow
@@ -168,7 +168,7 @@ async def _process(
     if old_text is None or state is None or state.content_hash is None:
         if not document.entries:
             raise FetchFailed("no entries found: not an awesome list")
-        await _adopt(store, name, version, document, now, poll_id, on_update, candidates=[], digest=False)
+        await _adopt(store, name, version, document, now, poll_id, on_update, candidates=[], digest=False, match=None)
         log.info("%s: baseline of %d entries", name, len(document.entries))
         return SourceReport(name, "baseline")
     old_document = await asyncio.to_thread(parse, old_text, name)
@@ -191,20 +191,21 @@ async def _process(
             pending_text=text,
         )
         return SourceReport(name, "held")
-    new = await _adopt(store, name, version, document, now, poll_id, on_update, candidates=added, digest=confirmed)
+    new = await _adopt(store, name, version, document, now, poll_id, on_update, candidates=added, digest=confirmed,
+                       match=saved_search(settings.synonyms_path))
     log.info("%s: new version, %d added by diff, %d new", name, len(added), len(new))
     return SourceReport(name, "confirmed" if confirmed else "changed", tuple(new))
 
 
 async def _adopt(
     store: Store, name: str, version: Version, document: ListDocument, now: datetime, poll_id: int,
-    on_update: OnUpdate | None, *, candidates: list[Entry], digest: bool,
+    on_update: OnUpdate | None, *, candidates: list[Entry], digest: bool, match: Callable[[str, Entry], bool] | None,
 ) -> list[Entry]:
     """Index first (idempotent by fingerprint), then one transaction for all the state."""
     if on_update is not None:
         await on_update(name, store_fingerprint(version.content_hash), document)
     return await asyncio.to_thread(
-        lambda: store.accept_version(name, version, now=now, poll_id=poll_id, candidates=candidates, match=filter_matches, digest=digest)
+        lambda: store.accept_version(name, version, now=now, poll_id=poll_id, candidates=candidates, match=match, digest=digest)
     )
 
 

@@ -37,10 +37,29 @@ class SpyCore:
             raise RuntimeError("the index exploded")
         return list(await self.core.inline_search(query, ctx, limit=limit))
 
+    @property
+    def index(self) -> Any:
+        """The real index, except that a search for a ``fail_on`` text raises (inline pages search it)."""
+        return _FailingIndex(self.core.index, self.fail_on) if self.fail_on else self.core.index
+
+
     async def press(self, payload: str, ctx: Context) -> Reply:
         if self.gate is not None:
             await self.gate.wait()
         return await self.core.press(payload, ctx)
+
+
+class _FailingIndex:
+    def __init__(self, index: Any, fail_on: set[str]) -> None:
+        self._index, self._fail_on = index, fail_on
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._index, name)
+
+    def search(self, query: str, **options: Any) -> Any:
+        if query in self._fail_on:
+            raise RuntimeError("the index exploded")
+        return self._index.search(query, **options)
 
 
 def core_for_list(directory: Any, markdown: str) -> Any:

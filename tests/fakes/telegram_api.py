@@ -17,6 +17,7 @@ import asyncio
 import html.parser
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -241,8 +242,9 @@ class FakeTelegramAPI:
         *,
         user: dict[str, Any] | None = None,
         chat: dict[str, Any] | None = None,
+        reply_to: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A user types ``text``; returns the message as the bot will receive it."""
+        """A user types ``text`` (perhaps replying to ``reply_to``); returns the message as the bot receives it."""
         user = user or self.user()
         chat = chat or self.private_chat(user)
         self._chat(chat)
@@ -250,9 +252,17 @@ class FakeTelegramAPI:
             "message_id": next(self._message_ids), "date": int(time.time()),
             "chat": chat, "from": user, "text": text,
         }
+        entities: list[dict[str, Any]] = []
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0] if text.strip() else "/"
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command.encode("utf-16-le")) // 2}]
+            entities.append({"type": "bot_command", "offset": 0, "length": len(command.encode("utf-16-le")) // 2})
+        for mention in re.finditer(r"(?<![\w@])@[A-Za-z0-9_]{5,32}", text):  # as Telegram marks @username
+            offset = len(text[: mention.start()].encode("utf-16-le")) // 2
+            entities.append({"type": "mention", "offset": offset, "length": len(mention.group().encode("utf-16-le")) // 2})
+        if entities:
+            message["entities"] = entities
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
         self.messages[(str(chat["id"]), message["message_id"])] = message
         self.inject({"message": message})
         return message
@@ -267,10 +277,10 @@ class FakeTelegramAPI:
         }})
         return query_id
 
-    def inline_query(self, query: str, *, user: dict[str, Any] | None = None) -> str:
-        """A user types ``@medbot query`` in any chat; returns the inline query id."""
+    def inline_query(self, query: str, *, user: dict[str, Any] | None = None, offset: str = "") -> str:
+        """A user types ``@medbot query`` in any chat (scrolled to ``offset``); returns the inline query id."""
         query_id = str(next(self._query_ids))
-        self.inject({"inline_query": {"id": query_id, "from": user or self.user(), "query": query, "offset": ""}})
+        self.inject({"inline_query": {"id": query_id, "from": user or self.user(), "query": query, "offset": offset}})
         return query_id
 
     def inject(self, update: dict[str, Any]) -> int:

@@ -34,4 +34,5 @@ PAGERS: tuple[Pager, ...] = (
     Pager("topic", "t", browse.topic_page_by_hash),
     Pager("random", "r", browse.random_again),
     Pager("paper", "p", papers.paper_page),
+    Pager("new", "n", recent.new_page),
 )

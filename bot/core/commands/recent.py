@@ -6,20 +6,21 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.core.commands.common import PER_PAGE, usage_error
+from bot.core.commands.common import PER_PAGE, page_buttons, usage_error
 from bot.core.i18n import t
 from bot.core.link_health import dead_counts
 from bot.core.registry import ArgKind, ArgSpec, command
-from bot.core.replies import Reply, UserError
+from bot.core.replies import Page, Reply, UserError
 from bot.core.views import entry_view, view_of
 
 if TYPE_CHECKING:
     from bot.core.bot import MedBot
     from bot.core.context import Context
 
-__all__ = ["MAX_DAYS", "new_entries", "similar", "sources"]
+__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "new_entries", "new_page", "similar", "sources"]
 
 MAX_DAYS = 365
+DEFAULT_DAYS = 30
 
 
 @command(
@@ -34,13 +35,28 @@ async def new_entries(core: MedBot, args: str, ctx: Context) -> Reply:
     text = args.strip()
     if text and not (text.isdecimal() and len(text) <= 10 and 1 <= int(text) <= MAX_DAYS):
         raise UserError(t(ctx.lang, "bad_days"))
-    days = int(text) if text else 30
+    return await new_page(core, text or str(DEFAULT_DAYS), 1, ctx)
+
+
+async def new_page(core: MedBot, argument: str, page: int, ctx: Context) -> Reply:
+    """Page ``page`` of ``/new days`` (the last page when asked past it), with the search buttons."""
+    days = int(argument) if argument.isdecimal() and 1 <= int(argument) <= MAX_DAYS else DEFAULT_DAYS
     since = datetime.now(UTC) - timedelta(days=days)
-    logged = await asyncio.to_thread(core.store.recent_new_entries, since, 10)
-    if not logged:
+    total = await asyncio.to_thread(core.store.count_new_entries, since)
+    if not total:
         return Reply(text=(t(ctx.lang, "new_none", days=days),), language=ctx.lang)
+    pages = -(-total // PER_PAGE)
+    number = min(max(page, 1), pages)
+    logged = await asyncio.to_thread(core.store.recent_new_entries, since, PER_PAGE, (number - 1) * PER_PAGE)
+    where = Page(number=number, pages=pages, first=(number - 1) * PER_PAGE + 1, total=total)
     views = [view_of(item.entry, item.sources) for item in logged]
-    return Reply(title=t(ctx.lang, "new_title", days=days), entries=tuple(views), language=ctx.lang)
+    return Reply(
+        title=t(ctx.lang, "new_title", days=days),
+        entries=tuple(views),
+        buttons=page_buttons(core, "new", str(days), where, ctx.lang),
+        language=ctx.lang,
+        page=where,
+    )
 
 
 @command(
@@ -83,7 +99,7 @@ async def sources(core: MedBot, args: str, ctx: Context) -> Reply:
             if state.last_change:
                 details.append(t(ctx.lang, "source_changed", when=_when(state.last_change)))
             if state.failures:
-                details.append(t(ctx.lang, "source_failures", n=state.failures))
+                details.append(t(ctx.lang, "source_failure") if state.failures == 1 else t(ctx.lang, "source_failures", n=state.failures))
         if dead.get(source.name):
             details.append(t(ctx.lang, "source_dead", n=dead[source.name]))
         if details:

@@ -19,14 +19,36 @@ __all__ = ["MAX_QUERY_CHARS", "search", "search_page"]
 
 MAX_QUERY_CHARS = 300
 
+# What /help search shows: the reader in index/search_query.py accepts exactly these.
+SEARCH_SYNTAX = "\n".join((
+    "Words match titles, descriptions, sections and tags, in English or Chinese.",
+    '"a phrase" in quotes: /search "lesion detection"',
+    "year:2019 one year: /search segmentation year:2019",
+    "year:2018..2020 a range: /search segmentation year:2018..2020",
+    "topic:NAME within a list or section: /search unet topic:segmentation",
+    "source:NAME within one awesome list: /search ct source:awesome-medical-research",
+    "tag:NAME with a tag: /search lesion tag:MICCAI",
+))
+SEARCH_SYNTAX_ZH = "\n".join((
+    "词语会匹配标题、简介、章节和标签，中英文均可。",
+    "用引号搜索整个短语：/search \"lesion detection\"",
+    "year:2019 某一年：/search segmentation year:2019",
+    "year:2018..2020 年份范围：/search segmentation year:2018..2020",
+    "topic:名称 限定列表或章节：/search unet topic:segmentation",
+    "source:名称 限定某个列表：/search ct source:awesome-medical-research",
+    "tag:名称 限定标签：/search lesion tag:MICCAI",
+))
+
 
 @command(
     "search",
     zh="搜索论文、代码和数据集",
     usage="/search <words>",
     example="/search lesion detection",
-    arg=ArgSpec("query", "Words to look for: a topic, method, abbreviation or Chinese", required=True),
+    arg=ArgSpec("query", 'Words, "a phrase", or filters: year:2019 year:2018..2020 topic: source: tag:', required=True),
     aliases=("s", "find"),
+    details=SEARCH_SYNTAX,
+    details_zh=SEARCH_SYNTAX_ZH,
 )
 async def search(core: MedBot, args: str, ctx: Context) -> Reply:
     """Search the lists for papers, code and datasets."""

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from bot.core.filters import describe_filter, filter_words
 from bot.core.i18n import t
 from bot.core.registry import ArgSpec, command
-from bot.core.replies import Reply, UserError
+from bot.core.replies import EntryView, Reply, UserError
+from bot.core.views import entry_view
 
 if TYPE_CHECKING:
     from bot.core.bot import MedBot
@@ -54,9 +55,19 @@ async def subscribe(core: MedBot, args: str, ctx: Context) -> Reply:
         raise UserError(t(ctx.lang, "too_many_subscriptions", n=MAX_PER_CHAT))
     sub = await asyncio.to_thread(store.add_subscription, ctx.platform, ctx.chat_id, filter_text, ctx.user_id or ctx.user_name)
     what = describe_filter(filter_text, ctx.lang)
+    text = [t(ctx.lang, "subscribed", what=what, id=sub.id)]
+    examples: tuple[EntryView, ...] = ()
+    if filter_text:  # the saved search, run now: what it would have caught so far
+        found = await core.run_index(lambda: core.index.search(filter_text, page=1, per_page=2))
+        if found.total and not found.fuzzy:
+            text.append(t(ctx.lang, "subscribe_matches_one" if found.total == 1 else "subscribe_matches", n=found.total))
+            examples = tuple(entry_view(hit) for hit in found.hits)
+        else:
+            text.append(t(ctx.lang, "subscribe_matches_nothing"))
     return Reply(
         title=t(ctx.lang, "subscribed_title", id=sub.id),
-        text=(t(ctx.lang, "subscribed", what=what, id=sub.id),),
+        text=tuple(text),
+        entries=examples,
         language=ctx.lang,
     )
 
@@ -94,7 +105,7 @@ async def unsubscribe(core: MedBot, args: str, ctx: Context) -> Reply:
     return Reply(text=(t(ctx.lang, "unsubscribed", ids=removed),), language=ctx.lang)
 
 
-@command("subscriptions", zh="查看本群的订阅", usage="/subscriptions", example="/subscriptions")
+@command("subscriptions", zh="查看这里的订阅", usage="/subscriptions", example="/subscriptions")
 async def subscriptions(core: MedBot, args: str, ctx: Context) -> Reply:
     """List what this chat is subscribed to."""
     subs = await asyncio.to_thread(core.store.list_subscriptions, ctx.platform, ctx.chat_id)
