@@ -10,12 +10,15 @@ from pathlib import Path
 import pytest
 
 from bot.core.config import Settings, WatchSettings
-from bot.core.filters import filter_matches
 from bot.core.replies import Reply
+from bot.core.saved_search import saved_search
 from bot.core.sending import PermanentFailure, Refused, RetryLater
+from bot.core.settings import DATA_DIR
 from bot.store.sqlite import Store, Version
 from bot.watch.delivery import RateLimit, RateLimiter, deliver
 from index.model import Entry, Link, entry_id, identity_key
+
+MATCH = saved_search(DATA_DIR / "synonyms.yaml")  # what the watcher matches subscriptions with
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -76,7 +79,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def add(store: Store, source: str, *entries: Entry, digest: bool = False, poll: int | None = None) -> int:
     poll_id = poll or store.begin_poll(T0)
     store.accept_version(source, Version(source + str(poll_id), f"{source}{poll_id}", entries), now=T0, poll_id=poll_id,
-                         candidates=entries, match=filter_matches, digest=digest)
+                         candidates=entries, match=MATCH, digest=digest)
     return poll_id
 
 

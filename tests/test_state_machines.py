@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.core.filters import filter_matches
+from bot.core.saved_search import saved_search
+from bot.core.settings import DATA_DIR
 from bot.store import outbox_states, poll_states
 from bot.store.outbox_states import Delivery
 from bot.store.poll_states import PollState
 from bot.store.records import SourceState, Version
 from bot.store.sqlite import Store
 from index.model import Entry, Link, entry_id, identity_key
+
+MATCH = saved_search(DATA_DIR / "synonyms.yaml")  # what the watcher matches subscriptions with
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 PAPER = Entry(entry_id(identity_key("https://arxiv.org/abs/2601.00001", "P")), "P", "https://arxiv.org/abs/2601.00001",
@@ -42,7 +45,7 @@ def test_an_announcement_moves_only_along_the_machine(tmp_path: Path) -> None:
         store.add_subscription("telegram", "-100", "", "pi", now=T0)
         store.accept_version("l", Version("0", "h0", ()), now=T0, poll_id=store.begin_poll(T0))
         store.accept_version("l", Version("1", "h1", (PAPER,)), now=T0, poll_id=store.begin_poll(T0),
-                             candidates=(PAPER,), match=filter_matches)
+                             candidates=(PAPER,), match=MATCH)
         (row,) = store.due_outbox(T0)
         assert store.move_outbox([row.id], outbox_states.sent(T0)) == 0  # never "sent" without being claimed
         assert store.move_outbox([row.id], outbox_states.claim()) == 1

@@ -9,13 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.filters import filter_matches
+from bot.core.saved_search import saved_search
+from bot.core.settings import DATA_DIR
 from bot.store import outbox_states, poll_states
 from bot.store.database import StoreVersionError
 from bot.store.poll_states import PollState
 from bot.store.records import MIGRATIONS
 from bot.store.sqlite import Store, Version
 from index.model import Entry, Link, entry_id, identity_key
+
+MATCH = saved_search(DATA_DIR / "synonyms.yaml")  # what the watcher matches subscriptions with
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -73,7 +76,7 @@ def test_only_never_seen_identities_are_logged_and_routed(tmp_path: Path) -> Non
         later = T0 + timedelta(hours=1)
         poll = store.begin_poll(later)
         new = store.accept_version(
-            "list-a", version(PAPER, OTHER, text="2"), now=later, poll_id=poll, candidates=(PAPER, OTHER), match=filter_matches
+            "list-a", version(PAPER, OTHER, text="2"), now=later, poll_id=poll, candidates=(PAPER, OTHER), match=MATCH
         )
         assert new == [OTHER]  # PAPER was in the baseline snapshot
         logged = store.recent_new_entries(since=None, limit=10)
@@ -89,8 +92,8 @@ def test_a_paper_added_to_two_lists_in_one_poll_is_one_log_entry_naming_both(tmp
         store.accept_version("list-a", version(text="a0"), now=T0, poll_id=store.begin_poll(T0))
         store.accept_version("list-b", version(text="b0"), now=T0, poll_id=store.begin_poll(T0))
         poll = store.begin_poll(T0)
-        store.accept_version("list-a", version(PAPER, text="a1"), now=T0, poll_id=poll, candidates=(PAPER,), match=filter_matches)
-        again = store.accept_version("list-b", version(PAPER, text="b1"), now=T0, poll_id=poll, candidates=(PAPER,), match=filter_matches)
+        store.accept_version("list-a", version(PAPER, text="a1"), now=T0, poll_id=poll, candidates=(PAPER,), match=MATCH)
+        again = store.accept_version("list-b", version(PAPER, text="b1"), now=T0, poll_id=poll, candidates=(PAPER,), match=MATCH)
         assert again == [PAPER]
         (logged,) = store.recent_new_entries(None, 10)
         assert logged.sources == ("list-a", "list-b")
@@ -118,7 +121,7 @@ def test_unsubscribing_cancels_what_was_still_queued(tmp_path: Path) -> None:
         sub = store.add_subscription("discord", "42", "", "u", now=T0)
         assert store.add_subscription("discord", "42", "", "u2", now=T0).id == sub.id  # same filter: same subscription
         store.accept_version("l", version(text="0"), now=T0, poll_id=store.begin_poll(T0))
-        store.accept_version("l", version(PAPER, text="1"), now=T0, poll_id=store.begin_poll(T0), candidates=(PAPER,), match=filter_matches)
+        store.accept_version("l", version(PAPER, text="1"), now=T0, poll_id=store.begin_poll(T0), candidates=(PAPER,), match=MATCH)
         assert not store.remove_subscription(sub.id, "discord", "other-chat")
         assert store.remove_subscription(sub.id, "discord", "42")
         assert store.due_outbox(T0) == []
@@ -141,7 +144,7 @@ def test_rows_caught_in_flight_by_a_crash_are_pending_again(tmp_path: Path) -> N
     with Store(path) as store:
         store.add_subscription("telegram", "-100", "", "u", now=T0)
         store.accept_version("l", version(text="0"), now=T0, poll_id=store.begin_poll(T0))
-        store.accept_version("l", version(PAPER, text="1"), now=T0, poll_id=store.begin_poll(T0), candidates=(PAPER,), match=filter_matches)
+        store.accept_version("l", version(PAPER, text="1"), now=T0, poll_id=store.begin_poll(T0), candidates=(PAPER,), match=MATCH)
         (row,) = store.due_outbox(T0)
         assert store.move_outbox([row.id], outbox_states.claim()) == 1
         assert store.move_outbox([row.id], outbox_states.claim()) == 0  # a claimed row cannot be claimed again

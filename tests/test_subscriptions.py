@@ -10,10 +10,13 @@ from typing import Any
 import pytest
 
 from bot.app import Context, MedBot
-from bot.core.filters import filter_matches
 from bot.core.replies import Reply
+from bot.core.saved_search import saved_search
+from bot.core.settings import DATA_DIR
 from bot.store.sqlite import Store, Version
 from index.model import Entry, Link, entry_id, identity_key
+
+MATCH = saved_search(DATA_DIR / "synonyms.yaml")  # what the watcher matches subscriptions with
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -116,7 +119,7 @@ async def test_filters_route_new_entries_to_the_right_chats(core: MedBot) -> Non
     store = core.store
     store.accept_version("l", Version("0", "h0", ()), now=T0, poll_id=store.begin_poll(T0))
     store.accept_version(
-        "l", Version("1", "h1", (cell, lesion)), now=T0, poll_id=store.begin_poll(T0), candidates=(cell, lesion), match=filter_matches
+        "l", Version("1", "h1", (cell, lesion)), now=T0, poll_id=store.begin_poll(T0), candidates=(cell, lesion), match=MATCH
     )
     routed = sorted((item.chat, item.logged.entry.title[:4]) for item in store.due_outbox(T0))
     assert routed == [("-genomics", "scVI"), ("-imaging", "ULDo"), ("-zh", "scVI"), ("alice", "ULDo"), ("alice", "scVI")]
@@ -138,7 +141,7 @@ async def test_filters_route_new_entries_to_the_right_chats(core: MedBot) -> Non
 )
 def test_filter_words(filter_text: str, expected: bool) -> None:
     item = entry("DeepLesion", "https://x.org/1", ("Lesion Detection 病灶检测",), "a universal detector", ("MICCAI 2019",))
-    assert filter_matches(filter_text, item) is expected
+    assert MATCH(filter_text, item) is expected
 
 
 async def test_a_filter_of_only_punctuation_is_rejected(core: MedBot) -> None:
