@@ -19,7 +19,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from index.analysis import QueryToken, is_han, query_tokens
+from index.aliases import ALIAS_MARK, hyphen_acronym, name_parts
+from index.analysis import QueryToken, is_han, query_tokens, stem_word
 from index.question import intent_of, read_question
 from index.search_synonyms import SynonymMap, Variant
 
@@ -38,6 +39,11 @@ MAX_CONCEPTS = 24
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _FILTER = re.compile(r'(?<![^\s(])(topic|year|source|tag)\s*:\s*(?:"([^"]*)"|(\S+))', re.I)
 _PHRASE = re.compile(r'"([^"]*)"')
+_HYPHENATED = re.compile(r"(?<![\w-])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+(?![\w-])")
+_NAMED = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+# Typed as a name: capitals inside or throughout (PCAWG, scRNA, GraphSCI), or a number
+# joined to letters (ConvAI2).
+_NAME_LIKE = re.compile(r"^[A-Z0-9]{2,}$|[a-z][A-Z]|[A-Z]{2}[a-z]|[A-Za-z]\d")
 _YEARS = re.compile(r"^(\d{4})?\s*(\.\.|-|–|to)?\s*(\d{4})?$")
 
 # How much a variant counts against the form the user typed.
@@ -49,6 +55,10 @@ CROSS_SCRIPT_WEIGHT = 0.4
 GLOSS_WEIGHT = 0.35
 LOOSE_WEIGHT = 0.6
 SUBWORD_WEIGHT = 0.4
+# The pieces of a joined name (GraphSCI: graph + sci), and its letters without a version
+# number (ConvAI2: convai): how papers' names are made, so worth looking for.
+NAME_PARTS_WEIGHT = 0.6
+NAME_STEM_WEIGHT = 0.9
 MAX_GLOSSES = 4
 
 Form = tuple[tuple[str, ...], float, bool]
@@ -134,7 +144,23 @@ def parse_query(text: str, synonyms: SynonymMap, glossary: Glossary | None = Non
 
     rest = _PHRASE.sub(take_phrase, rest)
     question = read_question(rest)
-    concepts.extend(_word_concepts(query_tokens(question.text), synonyms, glossary))
+
+    def take_acronym(match: re.Match[str]) -> str:
+        joined = hyphen_acronym(match.group())
+        if joined is None or synonyms.knows(match.group()):
+            return match.group()
+        tokens = query_tokens(match.group())
+        phrase = tuple(t.term for t in tokens)
+        pieces = tuple(_word_concepts(tokens, synonyms, glossary))
+        forms: tuple[Form, ...] = (
+            ((stem_word(joined),), 1.0, True), ((ALIAS_MARK + stem_word(joined),), 1.0, True), (phrase, 1.0, True)
+        )
+        concepts.append(Concept(match.group(), forms, parts=pieces))
+        return " "
+
+    subject = _HYPHENATED.sub(take_acronym, question.text)
+    names = {word.lower(): word for word in _NAMED.findall(subject)}
+    concepts.extend(_word_concepts(query_tokens(subject), synonyms, glossary, names=names))
     return ParsedQuery(
         text=text,
         concepts=tuple(_dedupe(concepts))[:MAX_CONCEPTS],
@@ -162,7 +188,8 @@ def _parse_years(value: str) -> YearRange | None:
 
 
 def _word_concepts(
-    tokens: Sequence[QueryToken], synonyms: SynonymMap, glossary: Glossary | None, longest: int | None = None
+    tokens: Sequence[QueryToken], synonyms: SynonymMap, glossary: Glossary | None, longest: int | None = None,
+    names: dict[str, str] | None = None,
 ) -> list[Concept]:
     """Concepts of a run of words; ``longest`` caps synonym spans (for a span's parts)."""
     concepts: list[Concept] = []
@@ -175,7 +202,7 @@ def _word_concepts(
             concepts.append(_soften(_span_concept(typed, variants, parts)))
             index += used
             continue
-        concepts.append(_soften(_single_concept(tokens[index], glossary)))
+        concepts.append(_soften(_single_concept(tokens[index], glossary, (names or {}).get(tokens[index].word))))
         index += 1
     return concepts
 
@@ -201,12 +228,30 @@ def _span_concept(typed: Sequence[QueryToken], variants: Sequence[Variant], part
     return Concept(label, tuple(alternatives), word=word, parts=parts)
 
 
-def _single_concept(token: QueryToken, glossary: Glossary | None) -> Concept:
+def _single_concept(token: QueryToken, glossary: Glossary | None, typed: str | None = None) -> Concept:
     alternatives: list[Form] = [((token.term,), 1.0, True)]
     alternatives.extend(((sub,), SUBWORD_WEIGHT, True) for sub in token.subterms)
+    if typed:
+        alternatives.extend(_name_forms(typed, token.term))
     if glossary is not None and token.han:
         alternatives.extend(_gloss_forms(token, glossary))
     return Concept(token.word, tuple(alternatives), word=token.word)
+
+
+def _name_forms(typed: str, term: str) -> list[Form]:
+    """A name typed as one (``PCAWG``, ``ConvAI2``, ``GraphSCI``): the entries it is an
+    alias of, its pieces (all of them, any order) and its letters without a number."""
+    if not _NAME_LIKE.search(typed):
+        return []
+    forms: list[Form] = [((ALIAS_MARK + term,), 1.0, True)]
+    letters = typed.rstrip("0123456789").lower()
+    if letters != typed.lower() and len(letters) >= 3 and stem_word(letters) != term:
+        forms.append(((stem_word(letters),), NAME_STEM_WEIGHT, True))
+        forms.append(((ALIAS_MARK + stem_word(letters),), NAME_STEM_WEIGHT, True))
+    pieces = tuple(stem_word(piece) for piece in name_parts(typed) if not piece.isdigit())
+    if len(pieces) > 1:
+        forms.append((pieces, NAME_PARTS_WEIGHT, False))
+    return forms
 
 
 def _gloss_forms(token: QueryToken, glossary: Glossary) -> list[Form]:

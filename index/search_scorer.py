@@ -30,6 +30,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from index.aliases import ALIAS_FIELD, ALIAS_MARK, ALIAS_WEIGHT
 from index.search_query import Concept, Form
 from index.whoosh_internals import leaf_lengths, read_postings
 
@@ -163,6 +164,10 @@ class VectorScorer:
     def _form(self, terms: tuple[str, ...], weight: float, exact: bool) -> np.ndarray:
         """One form of a concept as a dense score array (0 = no match)."""
         scores = np.zeros(self._size)
+        if len(terms) == 1 and terms[0].startswith(ALIAS_MARK):
+            docs, values = self.postings(ALIAS_FIELD, terms[0][len(ALIAS_MARK):])
+            scores[docs] += values * (ALIAS_WEIGHT * weight)
+            return scores
         if len(terms) == 1:
             found = [
                 (docs, values * (field_weight * weight))
@@ -234,8 +239,19 @@ class VectorScorer:
         entry about x-rays. Its weight is its words' weights together.
         """
         best = np.zeros(self._size)
-        for form in concept.alternatives:
-            np.maximum(best, self._form(*form), out=best)
+        aliases = []
+        typed_found = False
+        for number, form in enumerate(concept.alternatives):
+            if form[0][0].startswith(ALIAS_MARK):
+                aliases.append(form)
+                continue
+            scores = self._form(*form)
+            typed_found = typed_found or (number == 0 and bool(scores.any()))
+            np.maximum(best, scores, out=best)
+        if aliases and not typed_found:
+            # a name no entry spells out: only then do the entries it is an alias of count
+            for form in aliases:
+                np.maximum(best, self._form(*form), out=best)
         if not concept.parts:
             return best, (best > 0).astype(np.float64), self._weight(best)
         partial = np.zeros(self._size)

@@ -30,7 +30,8 @@ from whoosh import fields as wf
 from whoosh import index as windex
 from whoosh.filedb.filestore import FileStorage, RamStorage, copy_storage
 
-from index.analysis import ANALYZER_VERSION, text_analyzer
+from index.aliases import entry_aliases
+from index.analysis import ANALYZER_VERSION, stem_word, text_analyzer
 from index.model import Entry, Link, normalise_url, section_key
 from index.semantic import embedding_text, text_key
 
@@ -45,7 +46,7 @@ __all__ = [
     "read_pointer",
 ]
 
-SCHEMA_VERSION = 3  # 2: segments as separate files (no compound copy in memory); 3: vkey column
+SCHEMA_VERSION = 4  # 2: segments as separate files (no compound copy in memory); 3: vkey column; 4: aliases
 POINTER = "CURRENT"
 META = "meta.json"
 
@@ -59,6 +60,8 @@ def make_schema() -> wf.Schema:
         tags=wf.TEXT(analyzer=text, phrase=True),
         description=wf.TEXT(analyzer=text, phrase=True),
         links=wf.TEXT(analyzer=text, phrase=False),
+        # acronyms, joined-name pieces and site names (index/aliases.py), already stemmed
+        aliases=wf.KEYWORD(lowercase=False, scorable=True),
         urls=wf.KEYWORD(commas=True, lowercase=False, scorable=True),
         source=wf.KEYWORD(commas=True, lowercase=True, stored=True, scorable=True),
         paths=wf.KEYWORD(commas=True, lowercase=False, scorable=True),
@@ -126,6 +129,7 @@ def build_document(doc_id: str, occurrences: Sequence[Entry], order: int) -> dic
         "tags": "\n".join(tags),
         "description": "\n".join(descriptions),
         "links": link_text,
+        "aliases": " ".join(dict.fromkeys(stem_word(alias) for alias in entry_aliases(titles, (link.url for link in links)))),
         "urls": ",".join(keyword(url) for url in urls),
         "source": ",".join(_unique(entry.source for entry in occurrences)),
         "paths": ",".join(paths),

@@ -82,6 +82,10 @@ class SynonymMap:
                 seen.setdefault(variant.terms, variant)
         return tuple(seen.values())
 
+    def knows(self, text: str) -> bool:
+        """Whether ``text`` as a whole is a variant of some group (``MIMIC-III``, ``Hi-C``)."""
+        return token_key([token.term for token in query_tokens(text)]) in self._by_key
+
     def match(self, tokens: Sequence[QueryToken], start: int) -> tuple[int, tuple[Variant, ...]]:
         """The longest synonym starting at ``tokens[start]``: (words used, variants).
 

@@ -111,7 +111,7 @@ def test_paraphrases_and_questions_find_their_paper_with_vectors(seed_index: Sea
     assert both["all"][0] > words["all"][0]
     for group in ("paraphrase", "question"):
         assert both[group][1] >= words[group][1], f"{group}: hybrid MRR below keywords"
-    _floor(both, 0.80, 0.25)  # abbrev is the weak group: names neither side has seen
+    _floor(both, 0.85, 0.50)  # abbrev is the weak group: names no entry spells out
 
 
 def test_our_own_paraphrases_generalise(seed_index: SearchIndex) -> None:
