@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from whoosh import query as wq
@@ -26,7 +26,7 @@ from whoosh.searching import Searcher
 from index import search_store as store
 from index.analysis import query_tokens
 from index.chinese import glossary
-from index.model import Entry, ListDocument
+from index.model import ListDocument
 from index.search_browse import BrowseSearch
 from index.search_build import SourceSnapshot, apply_changes, build_generation, want_progress
 from index.search_ids import identifier_docnums
@@ -125,9 +125,8 @@ class SearchIndex(BrowseSearch, SemanticSearch):
             return
         self._checked_at = now
         pointer = store.read_pointer(self.index_dir)
-        if pointer is not None and pointer.generation != self._generation:
-            self._reopen()
-        elif self._searcher is not None and not self._searcher.up_to_date():
+        moved = pointer is not None and pointer.generation != self._generation
+        if moved or (self._searcher is not None and not self._searcher.up_to_date()):
             self._reopen()
 
     def _close_handles(self) -> None:
@@ -252,6 +251,8 @@ class SearchIndex(BrowseSearch, SemanticSearch):
                 return self._listing(query, filter_query, page, per_page, source)
             parsed, corrections = understand(parsed, IndexLexicon(searcher, self._vocabulary_for(searcher)))
             total, ranked = self._ranked(searcher, parsed, filter_query, page * per_page, query)
+            if not total and filter_query is not None:  # the filters say more than the words
+                return replace(self._listing(query, filter_query, page, per_page, source), relaxed=True)
             if parsed.intents:
                 ranked = prefer(ranked, parsed.intents, self._kinds_for(searcher))
             start = (page - 1) * per_page
@@ -357,7 +358,7 @@ class SearchIndex(BrowseSearch, SemanticSearch):
         if source:
             entry = next((e for e in occurrences if e.source.lower() == source.lower()), entry)
         if topic_key:
-            entry = next((e for e in occurrences if _in_topic(e, topic_key)), entry)
+            entry = next((e for e in occurrences if store.in_topic(e, topic_key)), entry)
         return Hit(entry, sources, round(float(score), 4))
 
     def warm(self) -> None:
@@ -394,7 +395,4 @@ def _weighting() -> scoring.WeightingModel:
     """Whoosh's own BM25F (``similar`` ranks with it) with the array scorer's parameters."""
     return scoring.BM25F(B=B, K1=K1)
 
-
-def _in_topic(entry: Entry, topic_key: str) -> bool:
-    return any(store.path_key(entry.section[: depth + 1]) == topic_key for depth in range(len(entry.section)))
 

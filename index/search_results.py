@@ -26,6 +26,8 @@ class SearchResult:
     suggestion: str | None
     fuzzy: bool
     hits: tuple[Hit, ...]
+    relaxed: bool = False
+    """No entry the filters let through has the words: these are all the filtered entries."""
 
 
 def page_count(total: int, per_page: int) -> int:

@@ -73,6 +73,11 @@ def make_schema() -> wf.Schema:
     )
 
 
+def in_topic(entry: Entry, topic_key: str) -> bool:
+    """Whether the entry sits in the section ``topic_key`` names, or below it."""
+    return any(path_key(entry.section[: depth + 1]) == topic_key for depth in range(len(entry.section)))
+
+
 def path_key(path: Sequence[str]) -> str:
     """A section path as one comparable key: numbering, case and punctuation ignored."""
     return "/".join(_part_key(part) for part in path).replace(",", " ")

@@ -230,3 +230,16 @@ async def test_a_section_with_a_very_long_path_is_offered_by_a_short_exact_value
         assert [entry.title for entry in reply.entries] == ["Zebrafish atlas"]
     finally:
         core.close()
+
+
+async def test_words_that_nothing_in_a_chosen_topic_has_still_show_that_topic(bundled_core) -> None:
+    """A lab member narrows to a section and describes it in their own words."""
+    reply = await ask(bundled_core, '/search topic:"paper connect" conversational models', GROUP)
+    assert titles(reply) == ["NeuralDialogPapers"]
+    assert any("everything they match" in line for line in reply.text)
+    chinese = await ask(bundled_core, '/search topic:"paper connect" 对话模型', CHINESE)
+    assert titles(chinese) == ["NeuralDialogPapers"]
+    assert any("筛选" in line for line in chinese.text)
+    # with no filter there is nothing to fall back to: an honest "nothing found"
+    nothing = await ask(bundled_core, "/search xyzzyplugh", GROUP)
+    assert not nothing.entries

@@ -28,6 +28,10 @@ _STRINGS: dict[str, dict[str, str]] = {
         "en": "Try fewer or different words, an abbreviation (GNN, NER), or browse with /topic.",
         "zh": "试试更少或不同的关键词、缩写（如 GNN、NER），或用 /topic 浏览分类。",
     },
+    "relaxed_note": {
+        "en": "Nothing the filters let through has those words, so here is everything they match.",
+        "zh": "筛选范围内没有条目包含这些词，以下是筛选到的全部条目。",
+    },
     "suggestion": {"en": "Did you mean “{suggestion}”?", "zh": "您是不是要找“{suggestion}”？"},
     "fuzzy_note": {"en": "No exact matches; showing close spellings.", "zh": "没有完全匹配的结果，以下为相近拼写的结果。"},
     "query_trimmed": {"en": "Your query was long; I searched its first {n} characters.", "zh": "查询太长，只搜索了前 {n} 个字符。"},

@@ -83,6 +83,8 @@ async def search_page(core: MedBot, query: str, page: int, ctx: Context, *, per_
         )
     if result.fuzzy:
         notes.insert(0, t(ctx.lang, "fuzzy_note"))
+    if result.relaxed:
+        notes.insert(0, t(ctx.lang, "relaxed_note"))
     where = page_of(result)
     last_number = where.first + len(result.hits) - 1
     views = tuple(entry_view(hit) for hit in result.hits)
