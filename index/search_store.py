@@ -46,7 +46,7 @@ __all__ = [
     "read_pointer",
 ]
 
-SCHEMA_VERSION = 4  # 2: segments as separate files (no compound copy in memory); 3: vkey column; 4: aliases
+SCHEMA_VERSION = 5  # 2: segments as separate files (no compound copy in memory); 3: vkey column; 4: aliases; 5: owners
 POINTER = "CURRENT"
 META = "meta.json"
 
@@ -147,18 +147,19 @@ def build_document(doc_id: str, occurrences: Sequence[Entry], order: int) -> dic
     return document
 
 
-_REPO = re.compile(r"^(?:https?://)?(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org)/[^/]+/([^/?#]+)", re.I)
+_REPO = re.compile(r"^(?:https?://)?(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org)/([^/]+)/([^/?#]+)", re.I)
 
 
 def _link_words(links: Sequence[Link], known: set[str]) -> list[str]:
-    """Link texts not already in the title or tags, and repository names (``PetarV-/GAT``)."""
+    """Link texts not already in the title or tags, and repositories' owners and names
+    (``PetarV-/GAT``): a lab is known by its account (``YosefLab``, ``theislab``)."""
     found = []
     for link in links:
         if link.text not in known and not link.text.startswith(("http://", "https://")):
             found.append(link.text)
         repo = _REPO.match(link.url)
         if repo:
-            found.append(repo.group(1).removesuffix(".git"))
+            found.extend((repo.group(1), repo.group(2).removesuffix(".git")))
     return found
 
 

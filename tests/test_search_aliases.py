@@ -102,3 +102,15 @@ def test_the_aliases_of_an_entry_come_from_its_title_and_links() -> None:
 
 def test_an_unparseable_link_gives_no_alias_rather_than_an_error(tmp_path: Path) -> None:
     assert host_words(["http://[oops", "not a url at all", ""]) == []
+
+
+def test_a_lab_is_found_by_its_repository_account(tmp_path: Path) -> None:
+    """"theislab" is how people know the Theis lab's tools: the account, not a word in any title."""
+    text = "# Tools\n## Denoising\n* [DCA: deep count autoencoder](https://github.com/theislab/dca) - denoising.\n" \
+        "* [Other autoencoder](https://github.com/someone/other) - denoising too.\n"
+    idx = SearchIndex.open(tmp_path / "index", model=None)
+    idx.sync([SourceSnapshot("tools", "1", lambda: parse(text, source="tools"))], progress=False)
+    try:
+        assert _top(idx, "theislab") == ["DCA: deep count autoencoder"]
+    finally:
+        idx.close()
