@@ -251,7 +251,8 @@ class FakeTelegramAPI:
 
     def set_member_status(self, chat_id: int | str, user_id: int | str, status: str) -> None:
         """What ``getChatMember`` answers: creator, administrator, member, left, kicked."""
-        self._chat({"id": int(chat_id), "type": "supergroup", "title": "group"}).members[str(user_id)] = status
+        known = self._chats.get(str(chat_id)) or self._chat({"id": int(chat_id), "type": "supergroup", "title": "group"})
+        known.members[str(user_id)] = status
 
     def send_text(
         self,
@@ -322,6 +323,8 @@ class FakeTelegramAPI:
         known = self._chats.get(str(chat["id"]))
         if known is None:
             known = self._chats[str(chat["id"])] = _Chat(dict(chat))
+        else:  # the chat as a test last described it (a group that became a forum)
+            known.data.update(chat)
         return known
 
     def _spawn(self, coro: Any) -> None:
