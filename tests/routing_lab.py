@@ -21,7 +21,7 @@ from bot.core.sending import Sender
 from bot.watch.delivery import DeliveryReport, RateLimiter, deliver
 from bot.watch.poll import poll_once
 
-LAB_LIST = "# Lab list\n\n## Zebrafish\n\n* [Zebrafish lesion atlas](https://example.org/zf-atlas) - an atlas of lesions\n"
+LAB_LIST = "# Lab list\n\n## Papers\n\n* [Zebrafish lesion atlas](https://example.org/zf-atlas) - an atlas of lesions\n"
 
 
 def paper_line(title: str, description: str = "a new paper") -> str:

@@ -138,8 +138,8 @@ class FakeDiscord:
         roles = re.findall(r"<@&(\d+)>", content)
         everyone = bool(re.search(r"@(everyone|here)\b", content))
         parse = {"users", "roles", "everyone"} if allowed is None else set(allowed.get("parse") or ())
-        listed_users = set((allowed or {}).get("users") or ())
-        listed_roles = set((allowed or {}).get("roles") or ())
+        listed_users = {str(snowflake) for snowflake in (allowed or {}).get("users") or ()}  # ids as strings or numbers
+        listed_roles = {str(snowflake) for snowflake in (allowed or {}).get("roles") or ()}
         return (
             [u for u in users if "users" in parse or u in listed_users],
             [r for r in roles if "roles" in parse or r in listed_roles],
@@ -341,6 +341,10 @@ class FakeDiscord:
             if failure.method == request.method and failure.pattern.search(path):
                 self.failures.remove(failure)
                 return web.Response(status=failure.status, body=json.dumps(failure.body).encode(), headers={**JSON, **failure.headers})
+        parts = path.strip("/").split("/")
+        if parts[0] == "channels" and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) in self.deleted:
+            gone = {"message": "Unknown Channel", "code": 10003}  # what Discord answers for a deleted thread
+            return web.Response(status=404, body=json.dumps(gone).encode(), headers=JSON)
         result = self._route(request.method, path, body or {})
         if result is None:
             return web.Response(status=204)
@@ -400,8 +404,6 @@ class FakeDiscord:
                 original = next(self._ids)
                 self.originals[token] = original
             return self._message(body, self.channel_id, original)
-        if parts[0] == "channels" and parts[1].isdigit() and int(parts[1]) in self.deleted:
-            raise web.HTTPNotFound(text=json.dumps({"message": "Unknown Channel", "code": 10003}), headers=JSON)
         if parts[0] == "channels" and len(parts) == 2 and method == "GET":
             return self.threads.get(int(parts[1])) or self._text_channel(int(parts[1]))
         if parts[0] == "channels" and parts[-1] == "messages" and method == "POST":
