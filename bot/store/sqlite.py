@@ -127,13 +127,15 @@ class Store(OutboxTables, ChatTables, Database):
         candidates: Sequence[Entry] = (),
         match: Matcher | None = None,
         digest: bool = False,
+        timezone: str = "UTC",
     ) -> list[Entry]:
         """Adopt a version; log the candidates never seen anywhere; queue their announcements.
 
         One transaction: the snapshot, the identities seen, the log and the outbox rows
         land together or not at all. A candidate already logged in this same poll (the
         same paper added to two lists at once) gains this list as a source instead.
-        Returns the entries that are new.
+        Returns the entries that are new. A subscription on a schedule gets its rows due
+        at its next digest in the chat's time zone (``timezone`` when the chat set none).
         """
         new_entries: list[Entry] = []
         unique = list({entry.key: entry for entry in reversed(candidates)}.values())[::-1]
@@ -170,7 +172,7 @@ class Store(OutboxTables, ChatTables, Database):
                 for entry in new_entries:
                     for sub in subscriptions:
                         if match(sub.filter, entry):
-                            due = iso(next_due(parse_schedule(sub.schedule), now, zones.get((sub.platform, sub.chat))))
+                            due = iso(next_due(parse_schedule(sub.schedule), now, zones.get((sub.platform, sub.chat)) or timezone))
                             rows.append((sub.id, sub.platform, sub.chat, sub.thread, entry.key, poll_id,
                                          int(digest), due or iso(now), due))
                 db.executemany(  # one row per chat and entry: the oldest matching subscription routes it

@@ -64,7 +64,7 @@ def _listing(core: MedBot, own: ChatSettings, lang: str) -> str:
     preview = default + " (off)" if own.preview is None else ("on" if own.preview else "off")
     return "\n".join((
         f"language: {own.language or default}",
-        f"tz: {own.timezone or 'UTC (' + default + ')'}",
+        f"tz: {own.timezone or core.settings.watch.timezone + ' (' + default + ')'}",
         f"digest: {threshold}",
         f"preview: {preview}",
     ))

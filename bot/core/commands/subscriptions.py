@@ -69,7 +69,7 @@ async def subscribe(core: MedBot, args: str, ctx: Context) -> Reply:
         text.append(t(ctx.lang, "sub_where_thread", thread=thread))
     if not request.schedule.immediate:
         own = await asyncio.to_thread(store.chat_settings, ctx.platform, ctx.chat_id)
-        text.append(t(ctx.lang, "sub_when_digest", schedule=request.schedule.text(), tz=own.timezone or "UTC"))
+        text.append(t(ctx.lang, "sub_when_digest", schedule=request.schedule.text(), tz=own.timezone or core.settings.watch.timezone))
     if request.role:
         text.append(t(ctx.lang, "sub_ping", role=request.role))
     examples: tuple[EntryView, ...] = ()
