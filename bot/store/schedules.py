@@ -78,6 +78,8 @@ def find_schedule(text: str) -> tuple[Schedule | None, str]:
     phrase = match.group(1)
     words = phrase.split()
     if words[0].lower() != "now" and not _CLOCK.match(words[-1]):
+        if any(ch.isdigit() for ch in words[-1]):  # meant as a time, but not one
+            raise ScheduleError(f"“{words[-1]}” is not a time of day like 08:30")
         return None, text
     rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split())
     return parse_schedule(phrase), rest
