@@ -13,8 +13,8 @@ import difflib
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.core.budget import CommandBudget, Verdict
