@@ -15,9 +15,10 @@ from bot.core.commands.chat_settings import read_setting
 from bot.core.replies import UserError
 from bot.core.saved_search import explain, read_filter
 from bot.core.subscribe_options import read_subscribe
-from bot.store.records import MIGRATIONS
+from bot.store.records import MIGRATIONS, LoggedEntry, OutboxItem
 from bot.store.schedules import Schedule, ScheduleError, find_schedule, next_due, parse_schedule
 from bot.store.sqlite import Store
+from bot.watch.messages import ChatOptions, plan_messages
 from index.model import Entry
 from index.search_synonyms import SynonymMap
 
@@ -118,3 +119,29 @@ def test_a_state_file_from_before_routing_keeps_its_subscriptions_and_queue(tmp_
         assert store.set_chat_setting("telegram", "-1001", "preview", 1, "pi", datetime.now(UTC)).preview is True
         with pytest.raises(ValueError):
             store.set_chat_setting("telegram", "-1001", "filter; DROP TABLE outbox", 1, "pi", datetime.now(UTC))
+
+
+def _row(n: int, *, chat: str = "-1", thread: str = "", role: str = "", poll: int = 1, due: datetime | None = None) -> OutboxItem:
+    entry = Entry(id=f"e{n}", title=f"Paper {n}", url=f"https://example.org/{n}", source="lab-list")
+    return OutboxItem(n, 1, "discord", chat, poll, False, 0, LoggedEntry(entry, ("lab-list",), datetime(2026, 1, 1, tzinfo=UTC)),
+                      thread=thread, role=role, due=due)
+
+
+def test_rows_become_messages_per_topic_role_and_schedule() -> None:
+    due = datetime(2026, 1, 2, 8, 0, tzinfo=UTC)
+    rows = [
+        _row(1, thread="t1", role="99"), _row(2, thread="t1", role="99"),  # two single announcements, each pinging
+        _row(3, thread="t2", due=due, poll=1), _row(4, thread="t2", due=due, poll=2),  # two polls, one digest
+        *[_row(n, chat="-2", poll=3) for n in range(10, 13)],  # three in a chat whose threshold is 2: a digest
+    ]
+    messages = plan_messages(rows, 5, options=lambda platform, chat: ChatOptions(2 if chat == "-2" else 5, preview=chat == "-2"))
+    shapes = [(m.chat, m.thread, len(m.rows), m.reply.kind.value, m.reply.ping_role, m.reply.preview) for m in messages]
+    assert shapes == [
+        ("-1", "t1", 1, "announcement", "99", False),
+        ("-1", "t1", 1, "announcement", "99", False),
+        ("-1", "t2", 2, "digest", "", False),
+        ("-2", "", 3, "digest", "", True),
+    ]
+    assert messages[2].reply.title.startswith("Digest: 2 new entries")
+    big = plan_messages([_row(n, role="7", due=due) for n in range(20)], 5)
+    assert [m.reply.ping_role for m in big] == ["7", "", ""]  # the role is mentioned once per digest

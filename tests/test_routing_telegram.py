@@ -152,11 +152,21 @@ async def test_a_daily_digest_comes_at_its_time_with_the_whole_day_and_not_on_an
         assert report.messages == 0 and len(api.calls_to("sendMessage")) == sent_before + 1
 
 
-async def test_a_chat_speaks_the_language_its_admins_chose(tmp_path: Path) -> None:
-    async with FakeTelegramAPI() as api, running(api, tmp_path):
+async def test_a_chat_gets_the_language_and_previews_its_admins_chose(tmp_path: Path) -> None:
+    async with FakeTelegramAPI() as api, running(api, tmp_path) as (lab_, application):
         api.set_member_status(GROUP["id"], ADA["id"], "administrator")
         await say(api, "/settings language zh", chat=GROUP)
         listing = await say(api, "/settings", chat=GROUP, user=BOB)  # Bob's client is English
         assert "本聊天的设置" in listing and "language: zh" in listing
         bad = await say(api, "/settings tz Mars/Olympus", chat=GROUP)
         assert "Mars/Olympus" in bad
+        await say(api, "/settings preview on", chat=GROUP)
+        await say(api, "/subscribe zebrafish", chat=GROUP)
+        lab_.add_papers(paper_line("Zebrafish preview paper"))
+        await lab_.poll(MONDAY)
+        await lab_.deliver_at(MONDAY, {"telegram": TelegramSender(application.bot)})
+        announced = api.calls_to("sendMessage")[-1]
+        assert "Zebrafish preview paper" in announced.params["text"]
+        assert announced.params["link_preview_options"]["is_disabled"] is False
+        answer = [call for call in api.calls_to("sendMessage") if "/settings" in str(call.params.get("text"))][0]
+        assert answer.params["link_preview_options"]["is_disabled"] is True  # answers keep previews off

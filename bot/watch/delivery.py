@@ -272,7 +272,10 @@ async def _thread_gone(round_: _Lane, message: Message, reason: str) -> None:
         names = ", ".join(f"#{sub_id}" for sub_id in ids)
         text = (f"The topic or thread {message.thread} this chat's subscription {names} announced into is gone, so it is "
                 "disabled. An admin can /subscribe again inside the topic or thread that should get announcements.")
-        await asyncio.to_thread(round_.store.queue_alert, [(message.platform, message.chat)], text, round_.clock())
+        operators = [(target.platform, target.chat_id) for target in round_.settings.watch.operator_chats
+                     if (target.platform, target.chat_id) != (message.platform, message.chat)]
+        # the chat's admins see it there; operators too (a Discord forum has no main channel to post in)
+        await asyncio.to_thread(round_.store.queue_alert, [(message.platform, message.chat), *operators], text, round_.clock())
 
 
 async def _send_alert(round_: _Lane, alert: Alert) -> None:
