@@ -14,7 +14,7 @@ from bot.core.filters import describe_filter, filter_words
 from bot.core.i18n import t
 from bot.core.registry import ArgSpec, command
 from bot.core.replies import EntryView, Reply, UserError
-from bot.core.saved_search import saved_search
+from bot.core.saved_search import SubscriptionFilter, read_filter, saved_search
 from bot.core.subscribe_options import read_subscribe
 from bot.core.views import entry_view, view_of
 from bot.store.records import utcnow
@@ -73,11 +73,19 @@ async def subscribe(core: MedBot, args: str, ctx: Context) -> Reply:
     if request.role:
         text.append(t(ctx.lang, "sub_ping", role=request.role))
     examples: tuple[EntryView, ...] = ()
-    if filter_text:  # the saved search, run now: what it would have caught so far
-        found = await core.run_index(lambda: core.index.search(filter_text, page=1, per_page=2))
-        if found.total and not found.fuzzy:
-            text.append(t(ctx.lang, "subscribe_matches_one" if found.total == 1 else "subscribe_matches", n=found.total))
-            examples = tuple(entry_view(hit) for hit in found.hits)
+    wanted = read_filter(filter_text)
+    if wanted.search.strip():  # the saved search, run now: what it would have caught so far
+        if wanted == SubscriptionFilter(wanted.search):
+            found = await core.run_index(lambda: core.index.search(filter_text, page=1, per_page=2))
+            total, hits = (found.total, list(found.hits)) if not found.fuzzy else (0, [])
+        else:  # exclusions and author:/venue: are not search syntax: search the rest, then apply them
+            found = await core.run_index(lambda: core.index.search(wanted.search, page=1, per_page=100))
+            match = saved_search(core.settings.synonyms_path)
+            hits = [hit for hit in found.hits if not found.fuzzy and match(filter_text, hit.entry)]
+            total = len(hits)
+        if total:
+            text.append(t(ctx.lang, "subscribe_matches_one" if total == 1 else "subscribe_matches", n=total))
+            examples = tuple(entry_view(hit) for hit in hits[:2])
         else:
             text.append(t(ctx.lang, "subscribe_matches_nothing"))
     recent, total = await asyncio.to_thread(_last_90_days, core, filter_text)
