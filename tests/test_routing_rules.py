@@ -8,9 +8,11 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.app import Context
 from bot.core.commands.chat_settings import read_setting
 from bot.core.replies import UserError
 from bot.core.saved_search import explain, read_filter
@@ -145,3 +147,14 @@ def test_rows_become_messages_per_topic_role_and_schedule() -> None:
     assert messages[2].reply.title.startswith("Digest: 2 new entries")
     big = plan_messages([_row(n, role="7", due=due) for n in range(20)], 5)
     assert [m.reply.ping_role for m in big] == ["7", "", ""]  # the role is mentioned once per digest
+
+
+async def test_a_lab_member_leaves_words_out_of_a_search_as_a_subscription_would(bundled_core: Any) -> None:
+    ctx = Context(platform="console", chat_id="c1")
+    everything = await bundled_core.handle("/search lesion", ctx)
+    fewer = await bundled_core.handle("/search lesion -graphs", ctx)
+    assert any("Graphs" in entry.title for entry in everything.entries)
+    assert fewer.entries and not any("Graphs" in entry.title for entry in fewer.entries)
+    assert len(fewer.entries) == len(everything.entries) - 1 and fewer.page.total == len(fewer.entries)
+    none_left = await bundled_core.handle("/search lesion -tag:code", ctx)  # every lesion entry has code
+    assert not none_left.entries
