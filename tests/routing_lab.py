@@ -30,11 +30,12 @@ def paper_line(title: str, description: str = "a new paper") -> str:
 
 
 class Lab:
-    def __init__(self, tmp_path: Path, environ: Mapping[str, str]) -> None:
+    def __init__(self, tmp_path: Path, environ: Mapping[str, str], watch: str = "digest_after: 5") -> None:
+        tmp_path.mkdir(parents=True, exist_ok=True)
         self.list_path = tmp_path / "lab.md"
         self.list_path.write_text(LAB_LIST, encoding="utf-8")
         config = tmp_path / "medbot.yaml"
-        config.write_text("sources:\n  - name: lab-list\n    path: lab.md\nwatch: {digest_after: 5}\n", encoding="utf-8")
+        config.write_text("sources:\n  - name: lab-list\n    path: lab.md\nwatch: {" + watch + "}\n", encoding="utf-8")
         self.settings: Settings = load_settings(config, tmp_path / "data", environ=dict(environ))
         self.core = MedBot.load(settings=self.settings)
 
@@ -60,8 +61,8 @@ class Lab:
 
 
 @asynccontextmanager
-async def lab(tmp_path: Path, environ: Mapping[str, str]) -> AsyncIterator[Lab]:
-    opened = Lab(tmp_path, environ)
+async def lab(tmp_path: Path, environ: Mapping[str, str], watch: str = "digest_after: 5") -> AsyncIterator[Lab]:
+    opened = Lab(tmp_path, environ, watch)
     try:
         yield opened
     finally:

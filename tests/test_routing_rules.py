@@ -14,15 +14,18 @@ import pytest
 
 from bot.app import Context
 from bot.core.commands.chat_settings import read_setting
-from bot.core.replies import UserError
+from bot.core.replies import Reply, UserError
 from bot.core.saved_search import explain, read_filter
+from bot.core.sending import PermanentFailure, RateLimit, RetryLater
 from bot.core.subscribe_options import read_subscribe
 from bot.store.records import MIGRATIONS, LoggedEntry, OutboxItem
 from bot.store.schedules import Schedule, ScheduleError, find_schedule, next_due, parse_schedule
 from bot.store.sqlite import Store
 from bot.watch.messages import ChatOptions, plan_messages
 from index.model import Entry
+from index.parser import parse
 from index.search_synonyms import SynonymMap
+from tests.routing_lab import lab, paper_line
 
 
 def test_a_daily_digest_is_due_at_the_next_wall_clock_time_in_the_chats_zone() -> None:
@@ -158,3 +161,42 @@ async def test_a_lab_member_leaves_words_out_of_a_search_as_a_subscription_would
     assert len(fewer.entries) == len(everything.entries) - 1 and fewer.page.total == len(fewer.entries)
     none_left = await bundled_core.handle("/search lesion -tag:code", ctx)  # every lesion entry has code
     assert not none_left.entries
+
+
+class _Refusing:
+    """A platform that answers every send with ``failure``."""
+
+    platform = "telegram"
+    limits = RateLimit()
+
+    def __init__(self, failure: Exception) -> None:
+        self.failure = failure
+
+    async def send_reply(self, chat_id: str, reply: Reply, *, silent: bool = False, thread: str = "") -> None:
+        raise self.failure
+
+
+async def test_why_tells_a_retry_a_disabled_chat_and_a_held_mass_change(tmp_path: Path) -> None:
+    now = datetime.now(UTC) + timedelta(minutes=1)
+    here = Context(platform="telegram", chat_id="-100777", chat_type="group")
+    async with lab(tmp_path / "a", {}) as lab_:
+        await lab_.poll(now - timedelta(hours=1))
+        lab_.core.store.add_subscription("telegram", "-100777", "", "pi")
+        lab_.add_papers(paper_line("Zebrafish slow paper"))
+        await lab_.poll(now)
+        await lab_.deliver_at(now, {"telegram": _Refusing(RetryLater(600, "Telegram flood control"))})
+        waiting = (await lab_.core.handle(f"/why {lab_.entry_id('Zebrafish slow paper')}", here)).plain_text()
+        assert "sending failed 1×, retry at" in waiting and "flood control" in waiting
+        await lab_.deliver_at(now + timedelta(hours=1), {"telegram": _Refusing(PermanentFailure("bot was kicked"))})
+        gone = (await lab_.core.handle(f"/why {lab_.entry_id('Zebrafish slow paper')}", here)).plain_text()
+        assert "announcements here were disabled" in gone and "kicked" in gone
+    async with lab(tmp_path / "b", {}, watch="max_added: 1") as lab_:
+        await lab_.poll(now - timedelta(hours=1))
+        lab_.add_papers(paper_line("Zebrafish bulk one"), paper_line("Zebrafish bulk two"), paper_line("Zebrafish bulk three"))
+        await lab_.poll(now)
+        document = parse(lab_.list_path.read_text(encoding="utf-8"), "lab-list")
+        [bulk] = [entry.id for entry in document.entries if entry.title == "Zebrafish bulk two"]
+        held = (await lab_.core.handle(f"/why {bulk}", here)).plain_text()
+        assert "held since" in held and "lab-list" in held
+        unknown = await lab_.core.handle("/why 0000000000", here)
+        assert unknown.is_error and "/new" in unknown.plain_text()
