@@ -33,9 +33,10 @@ class ConsoleSender:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
 
-    async def send_reply(self, chat_id: str, reply: Reply, *, silent: bool = False) -> None:
+    async def send_reply(self, chat_id: str, reply: Reply, *, silent: bool = False, thread: str = "") -> None:
         stream = self.stream or sys.stdout
-        stream.write(f"[{chat_id}] {render(reply)}\n\n")
+        where = f"{chat_id} thread {thread}" if thread else chat_id
+        stream.write(f"[{where}] {render(reply)}\n\n")
         stream.flush()
 
 

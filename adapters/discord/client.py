@@ -26,7 +26,7 @@ from bot.core.context import ChatKind, Context
 from bot.core.i18n import t
 from bot.core.registry import ArgKind, ArgSpec, CommandSpec
 from bot.core.replies import Reply
-from bot.core.sending import PermanentFailure, RateLimit, Refused, RetryLater
+from bot.core.sending import PermanentFailure, RateLimit, Refused, RetryLater, ThreadGone
 from bot.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -38,15 +38,20 @@ log = logging.getLogger(__name__)
 _NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
 Runner = Callable[[discord.Interaction, str | None], Awaitable[None]]
 Coro = Coroutine[Any, Any, Any]
+UNKNOWN_CHANNEL = 10003
+"""Discord's JSON error code for a deleted channel or thread."""
 
 
 def context_of(interaction: discord.Interaction) -> Context:
     """Who asks, where: guild members need Manage Server to be admins; a DM is the user's own."""
     in_guild = interaction.guild_id is not None
     locale = str(getattr(interaction.locale, "value", interaction.locale) or "")
+    channel = interaction.channel
+    in_thread = isinstance(channel, discord.Thread) and channel.parent_id is not None
     return Context(
         platform="discord",
-        chat_id=str(interaction.channel_id or interaction.user.id),
+        chat_id=str(channel.parent_id if in_thread else (interaction.channel_id or interaction.user.id)),  # type: ignore[union-attr]
+        thread_id=str(interaction.channel_id) if in_thread else "",
         user_id=str(interaction.user.id),
         is_admin=(not in_guild) or interaction.permissions.manage_guild,
         language="zh" if locale.lower().startswith("zh") else "en",
@@ -323,8 +328,10 @@ class DiscordSender:
         self.client = client
         self.ready_timeout = ready_timeout
 
-    async def send_reply(self, chat_id: str, reply: Reply, *, silent: bool = False) -> None:
-        if not str(chat_id).isdigit():
+    async def send_reply(self, chat_id: str, reply: Reply, *, silent: bool = False, thread: str = "") -> None:
+        """Post to the channel, or into its thread / forum post ``thread`` (a thread is a
+        channel of its own to Discord). A role ping is the only mention allowed."""
+        if not str(chat_id).isdigit() or (thread and not thread.isdigit()):
             raise PermanentFailure(f"not a Discord channel id: {chat_id!r}")
         try:
             await asyncio.wait_for(self.client.wait_until_ready(), self.ready_timeout)
@@ -332,17 +339,30 @@ class DiscordSender:
             raise RetryLater(self.ready_timeout, "Discord client not connected yet") from None
         message = render(reply)
         view = PagerView(self.client, reply.buttons) if reply.buttons else None
+        content, mentions = message.content or None, NO_MENTIONS
+        if reply.ping_role.isdigit():
+            content = f"<@&{reply.ping_role}>" + (f"\n{content}" if content else "")
+            mentions = discord.AllowedMentions(everyone=False, users=False, replied_user=False,
+                                               roles=[discord.Object(int(reply.ping_role))])
         try:
-            channel = self.client.get_channel(int(chat_id)) or await self.client.fetch_channel(int(chat_id))
+            channel: Any
+            if thread:
+                channel = self.client.get_partial_messageable(int(thread), guild_id=None)
+            else:
+                channel = self.client.get_channel(int(chat_id)) or await self.client.fetch_channel(int(chat_id))
             if not isinstance(channel, discord.abc.Messageable):
                 raise PermanentFailure(f"channel {chat_id} cannot receive messages")
-            kwargs: dict[str, Any] = {"embeds": message.embeds, "allowed_mentions": NO_MENTIONS, "silent": silent or reply.silent}
+            kwargs: dict[str, Any] = {"embeds": message.embeds, "allowed_mentions": mentions, "silent": silent or reply.silent}
             if view is not None:
                 kwargs["view"] = view
-            sent = await channel.send(message.content or None, **kwargs)
+            sent = await channel.send(content, **kwargs)
         except discord.RateLimited as exc:
             raise RetryLater(exc.retry_after, "Discord rate limit") from exc
-        except (discord.Forbidden, discord.NotFound) as exc:
+        except discord.NotFound as exc:
+            if thread and exc.code == UNKNOWN_CHANNEL:
+                raise ThreadGone(f"Discord thread {thread} of channel {chat_id} is gone: {exc.status} {exc.text}") from exc
+            raise PermanentFailure(f"Discord refused channel {chat_id}: {exc.status} {exc.text}") from exc
+        except discord.Forbidden as exc:
             raise PermanentFailure(f"Discord refused channel {chat_id}: {exc.status} {exc.text}") from exc
         except discord.HTTPException as exc:
             if exc.status == 429 or exc.status >= 500:

@@ -14,21 +14,17 @@ import logging
 import os
 import re
 from contextlib import suppress
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 # Opt in to PTB's timedelta time periods now: otherwise reading RetryAfter warns (v22.2+).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from telegram import BotCommand, InlineKeyboardMarkup, InputFile, Message, MessageEntity, ReplyParameters, Update
+from telegram import BotCommand, Message, MessageEntity, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import (
     BadRequest,
-    ChatMigrated,
     Forbidden,
-    NetworkError,
-    RetryAfter,
     TelegramError,
 )
 from telegram.ext import (
@@ -45,16 +41,15 @@ from telegram.ext import (
 
 from adapters.telegram.mentions import addressed_words
 from adapters.telegram.render import NO_PREVIEW, inline_result, keyboard, render_reply
+from adapters.telegram.sending import TelegramSender, deliver, send_chunks
 from adapters.telegram.settings import TOKEN_ENV, TelegramSettings, api_root, webhook_secret
 from bot.core.context import ChatKind, Context
 from bot.core.i18n import t
 from bot.core.inline_pages import inline_page
 from bot.core.registry import parse_command
 from bot.core.replies import Reply
-from bot.core.sending import PermanentFailure, RateLimit, Refused, RetryLater
 
 if TYPE_CHECKING:
-    from telegram import Bot
 
     from bot.core.bot import MedBot
     from bot.core.settings import Settings
@@ -67,77 +62,6 @@ INLINE_CACHE_SECONDS = 30
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 _ADMIN_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
-
-
-def _seconds(period: float | timedelta) -> float:
-    return period.total_seconds() if isinstance(period, timedelta) else float(period)
-
-
-async def deliver(
-    bot: Bot, chat_id: int | str, reply: Reply, *, reply_to: int | None = None, silent: bool = False
-) -> list[Message]:
-    """Send a reply as one or more HTML messages (buttons under the last), then its files as documents."""
-    sent = await send_chunks(bot, chat_id, render_reply(reply), keyboard(reply),
-                             reply_to=reply_to, silent=silent or reply.silent)
-    for attachment in reply.files:
-        sent.append(await bot.send_document(chat_id, InputFile(attachment.data, filename=attachment.filename),
-                                            disable_notification=silent or reply.silent))
-    return sent
-
-
-async def send_chunks(
-    bot: Bot,
-    chat_id: int | str,
-    chunks: list[str],
-    markup: InlineKeyboardMarkup | None,
-    *,
-    reply_to: int | None = None,
-    silent: bool = False,
-) -> list[Message]:
-    """Rendered HTML messages in order: the first threads to ``reply_to``, the last has ``markup``."""
-    sent = []
-    for number, chunk in enumerate(chunks):
-        sent.append(await bot.send_message(
-            chat_id,
-            chunk,
-            parse_mode=ParseMode.HTML,
-            link_preview_options=NO_PREVIEW,
-            reply_markup=markup if number == len(chunks) - 1 else None,
-            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to and not number else None,
-            disable_notification=silent,
-        ))
-    return sent
-
-
-class TelegramSender:
-    """The watcher's send path (``bot.delivery.Sender``): same rendering, outcomes mapped.
-
-    The bot's ``AIORateLimiter`` keeps to Telegram's per-chat limits and sleeps through
-    a few ``retry_after`` answers itself; a flood wait that outlasts those retries comes
-    back as ``RetryLater``, a kicked bot or a vanished chat as ``PermanentFailure``.
-    """
-
-    platform = "telegram"
-    limits = RateLimit()  # PTB's AIORateLimiter already keeps Telegram's limits: not twice
-
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
-
-    async def send_reply(self, chat_id: str, reply: Reply, *, silent: bool = False) -> None:
-        try:
-            await deliver(self.bot, chat_id, reply, silent=silent)
-        except RetryAfter as exc:
-            raise RetryLater(_seconds(exc.retry_after), "Telegram flood control") from exc
-        except (Forbidden, ChatMigrated) as exc:
-            raise PermanentFailure(f"telegram chat {chat_id}: {exc.message}") from exc
-        except BadRequest as exc:
-            if "chat not found" in exc.message.lower() or "kicked" in exc.message.lower():
-                raise PermanentFailure(f"telegram chat {chat_id}: {exc.message}") from exc
-            raise Refused(f"telegram refused the message: {exc.message}") from exc
-        except NetworkError as exc:
-            raise RetryLater(30, f"network: {exc.message}") from exc
-        except TelegramError as exc:
-            raise RetryLater(60, f"Telegram error: {exc.message}") from exc
 
 
 class TelegramAdapter:
@@ -172,7 +96,7 @@ class TelegramAdapter:
             return
         reply = await self.core.handle(words, self._context(update, context, is_admin=False))
         if reply is not None:
-            await deliver(context.bot, chat.id, reply, reply_to=message.message_id)
+            await deliver(context.bot, chat.id, reply, reply_to=message.message_id, thread=_topic(message))
 
     async def on_other_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An unknown command: answered in private, or in a group when addressed to us by name."""
@@ -250,13 +174,13 @@ class TelegramAdapter:
         parsed = parse_command(message.text)
         spec = self.specs.get(parsed.name) if parsed else None
         is_admin = chat.type == ChatType.PRIVATE
-        if spec is not None and spec.admin_only and not is_admin:
+        if spec is not None and parsed is not None and spec.needs_admin(parsed.args) and not is_admin:
             is_admin = await self._is_group_admin(update, context)
         reply = await self.core.handle(message.text, self._context(update, context, is_admin=is_admin))
         if reply is None:
             return
         in_group = chat.type != ChatType.PRIVATE
-        await deliver(context.bot, chat.id, reply, reply_to=message.message_id if in_group else None)
+        await deliver(context.bot, chat.id, reply, reply_to=message.message_id if in_group else None, thread=_topic(message))
 
     async def _is_group_admin(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
         message, chat, user = update.effective_message, update.effective_chat, update.effective_user
@@ -284,6 +208,7 @@ class TelegramAdapter:
             chat_type=_chat_kind(chat.type if chat is not None else ChatType.PRIVATE),
             bot_username=context.bot.username,
             user_name=user.full_name if user else "",
+            thread_id=str(_topic(update.effective_message) or ""),
         )
 
     async def _show_page(self, query: Any, reply: Reply, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -297,6 +222,14 @@ class TelegramAdapter:
                 raise
         if len(chunks) > 1 and query.message is not None:
             await send_chunks(context.bot, query.message.chat.id, chunks[1:], markup)
+
+
+def _topic(message: Message | None) -> int | None:
+    """The forum topic a message is in. Only topic messages count: in other supergroups
+    ``message_thread_id`` names a reply thread, which is not a place to announce into."""
+    if message is None or not message.is_topic_message:
+        return None
+    return message.message_thread_id
 
 
 def _chat_kind(chat_type: str) -> ChatKind:

@@ -14,6 +14,7 @@ import logging
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.core.budget import CommandBudget, Verdict
@@ -110,6 +111,7 @@ class MedBot:
         parsed = parse_command(text)
         if parsed is not None and parsed.addressee and ctx.bot_username and parsed.addressee.lower() != ctx.bot_username.lower().lstrip("@"):
             return None
+        ctx = await self.chat_language(ctx)
         verdict = await self.budget.check(ctx)
         if verdict is Verdict.DROP:
             return None
@@ -129,6 +131,7 @@ class MedBot:
 
     async def press(self, payload: str, ctx: Context) -> Reply:
         """Resolve a button payload (a page, another random pick, a suggested search)."""
+        ctx = await self.chat_language(ctx)
         action = decode(payload, self.tokens)
         pager = self.registry.pager_for_code(action.code) if action is not None else None
         if action is None or pager is None:
@@ -140,6 +143,11 @@ class MedBot:
         except Exception:
             log.exception("button %r failed", payload[:64])
             return Reply(text=(t(ctx.lang, "apology"),), is_error=True, ephemeral=True, language=ctx.lang)
+
+    async def chat_language(self, ctx: Context) -> Context:
+        """The chat's ``/settings language`` overrides the user's locale (en/zh)."""
+        own = await asyncio.to_thread(self.store.chat_settings, ctx.platform, ctx.chat_id)
+        return replace(ctx, language=own.language) if own.language else ctx
 
     async def inline_search(self, query: str, ctx: Context, limit: int = 10) -> list[EntryView]:
         """Entries for Telegram inline mode: the first ``limit`` results of a search."""
@@ -165,7 +173,7 @@ class MedBot:
     # --- internals ----------------------------------------------------------------------
 
     async def _run(self, spec: CommandSpec, args: str, ctx: Context) -> Reply:
-        if spec.admin_only and ctx.in_group and not ctx.is_admin:
+        if spec.needs_admin(args) and ctx.in_group and not ctx.is_admin:
             return Reply(text=(t(ctx.lang, "admin_only", name=spec.name),), is_error=True, ephemeral=True, language=ctx.lang)
         try:
             return await spec.handler(self, args, ctx)

@@ -37,6 +37,9 @@ class Context:
     chat_type: ChatKind | str = ChatKind.PRIVATE
     bot_username: str | None = None
     user_name: str = ""
+    thread_id: str = ""
+    """The forum topic (Telegram ``message_thread_id``) or thread (Discord) the message came
+    from; empty in a chat's main channel. ``chat_id`` is always the chat or parent channel."""
 
     @property
     def lang(self) -> str:

@@ -6,6 +6,8 @@ English so a new message never breaks a Chinese-speaking chat.
 
 from __future__ import annotations
 
+from bot.core.i18n_routing import ROUTING_STRINGS
+
 __all__ = ["t"]
 
 _STRINGS: dict[str, dict[str, str]] = {
@@ -132,6 +134,9 @@ _STRINGS: dict[str, dict[str, str]] = {
     "subscriptions_title": {"en": "Subscriptions in this chat", "zh": "这里的订阅"},
     "from_sources": {"en": "from {sources}", "zh": "来自 {sources}"},
 }
+
+assert not set(_STRINGS) & set(ROUTING_STRINGS), "a routing string reuses a key"
+_STRINGS.update(ROUTING_STRINGS)
 
 
 def t(lang: str, key: str, **values: object) -> str:

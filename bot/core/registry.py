@@ -83,6 +83,11 @@ class CommandSpec:
     aliases: tuple[str, ...] = ()
     details: str = ""
     details_zh: str = ""
+    admin_to_change: bool = False
+    """Anyone may run it bare (``/settings`` lists); with arguments it changes the chat: admins only."""
+
+    def needs_admin(self, args: str) -> bool:
+        return self.admin_only or (self.admin_to_change and bool(args.strip()))
 
     def describe(self, lang: str = "en") -> str:
         return self.summary_zh if lang == "zh" and self.summary_zh else self.summary
@@ -116,6 +121,7 @@ def command(
     aliases: tuple[str, ...] = (),
     details: str = "",
     details_zh: str = "",
+    admin_to_change: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Tag a handler with its spec; the docstring's first line becomes its English help text."""
 
@@ -124,7 +130,8 @@ def command(
         if not doc:
             raise ValueError(f"command /{name} needs a docstring: it is the help text")
         summary = doc.splitlines()[0].strip().rstrip(".")
-        spec = CommandSpec(name, handler, summary, zh, usage, example, arg, admin_only, hidden, aliases, details, details_zh)
+        spec = CommandSpec(name, handler, summary, zh, usage, example, arg, admin_only, hidden, aliases, details, details_zh,
+                           admin_to_change)
         setattr(handler, _SPEC_ATTRIBUTE, spec)
         return handler
 

@@ -127,6 +127,10 @@ class Reply:
         return self.page.first if self.page is not None else 1
     files: tuple[Attachment, ...] = ()
     new_message: bool = False  # a button's answer that goes below, not in place of, the message (a /paper card)
+    ping_role: str = ""
+    """A role the adapter mentions with this message (Discord announcements); nothing else in it pings."""
+    preview: bool = False
+    """Whether the chat wants link previews under announcements (its ``/settings preview``)."""
 
     def plain_text(self) -> str:
         """A readable text form (console, logs, tests): every part, in order."""

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from bot.core.replies import Reply
 
-__all__ = ["PermanentFailure", "RateLimit", "Refused", "RetryLater", "Sender"]
+__all__ = ["PermanentFailure", "RateLimit", "Refused", "RetryLater", "Sender", "ThreadGone"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,11 @@ class PermanentFailure(Exception):
     """Nothing can ever be delivered to this chat (bot removed, chat gone, forbidden)."""
 
 
+class ThreadGone(Exception):
+    """The forum topic or thread was deleted (Telegram "message thread not found", Discord
+    10003 Unknown Channel for the thread); the chat itself is fine."""
+
+
 class Refused(Exception):
     """The platform refused this one message (bad markup, too long, …); the chat is fine."""
 
@@ -47,4 +52,6 @@ class Sender(Protocol):
     platform: str
     limits: RateLimit
 
-    async def send_reply(self, chat_id: str, reply: Reply, *, silent: bool = False) -> None: ...
+    async def send_reply(self, chat_id: str, reply: Reply, *, silent: bool = False, thread: str = "") -> None:
+        """Send to the chat, or into its topic/thread ``thread``; the announcer passes
+        ``thread`` only when it is set, so a sender without topics may leave it out."""

@@ -76,6 +76,8 @@ class WatchSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     announce: tuple[AnnounceTarget, ...] = ()
     redirect_hosts: tuple[str, ...] = ()
     """Hosts besides a list's own that its redirects may lead to."""
+    timezone: str = "UTC"
+    """The time zone of scheduled digests in chats that set none (``/settings tz``)."""
 
 
 class EnrichSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

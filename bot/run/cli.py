@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from bot import __version__
 from bot.run.cli_browse import cmd_new, cmd_random, cmd_search, cmd_similar, cmd_topic, cmd_topics
 from bot.run.cli_check import cmd_check
+from bot.run.cli_deliveries import add_deliveries_command
 from bot.run.cli_ops import cmd_bench, cmd_chat, cmd_diff, cmd_feed, cmd_index, cmd_parse, cmd_serve, cmd_sources, cmd_watch, cmd_web
 from bot.run.cli_papers import Deps, add_paper_commands
 from bot.run.cli_support import UsageError, load_core, settings
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("check", cmd_check, "check config, lists and synonyms without starting anything")
     add("sources", cmd_sources, "configured lists: entries, last poll, last change")
+    add_deliveries_command(sub)
     watch = add("watch", cmd_watch, "poll upstream, log new entries, deliver announcements", json_flag=False)
     watch.add_argument("--once", action="store_true", help="one poll and delivery, then exit (1 if every due poll failed)")
     watch.add_argument("--force", action="store_true", help="with --once: poll now, ignoring backoff")

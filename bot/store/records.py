@@ -18,11 +18,13 @@ from index.model import Entry, Link
 __all__ = [
     "MIGRATIONS",
     "Alert",
+    "ChatSettings",
     "LoggedEntry",
     "OutboxItem",
     "SourceState",
     "Subscription",
     "Version",
+    "chat_settings_from_row",
     "entry_from_json",
     "iso",
     "logged_from_row",
@@ -98,6 +100,21 @@ MIGRATIONS: tuple[str, ...] = (
         pr_repo TEXT, pr_number INTEGER, pr_author TEXT, fetched_at TEXT NOT NULL
     );
     """,
+    # version 4: announcements where the lab talks (issue 14): a subscription's topic or
+    # thread, its role ping and schedule; outbox rows keep their thread and digest time;
+    # per-chat settings. Portable SQL only (the store also runs on PostgreSQL).
+    """
+    ALTER TABLE subscriptions ADD COLUMN thread TEXT NOT NULL DEFAULT '';
+    ALTER TABLE subscriptions ADD COLUMN role TEXT NOT NULL DEFAULT '';
+    ALTER TABLE subscriptions ADD COLUMN schedule TEXT NOT NULL DEFAULT 'now';
+    ALTER TABLE outbox ADD COLUMN thread TEXT NOT NULL DEFAULT '';
+    ALTER TABLE outbox ADD COLUMN due TEXT;
+    CREATE TABLE chat_settings (
+        platform TEXT NOT NULL, chat TEXT NOT NULL, language TEXT, timezone TEXT,
+        digest_threshold INTEGER, preview INTEGER, updated_by TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL, PRIMARY KEY (platform, chat)
+    );
+    """,
 )
 
 
@@ -158,6 +175,13 @@ class Subscription:
     created_by: str
     created_at: datetime
     active: bool = True
+    thread: str = ""
+    """The forum topic (Telegram) or thread (Discord) it announces into; empty: the chat itself."""
+    role: str = ""
+    """A Discord role id mentioned with each announcement; empty: nobody."""
+    schedule: str = "now"
+    """``now`` | ``daily HH:MM`` | ``weekly DAY HH:MM`` (``bot/store/schedules.py``)."""
+    disabled_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +196,10 @@ class OutboxItem:
     digest: bool
     attempts: int
     logged: LoggedEntry
+    thread: str = ""
+    role: str = ""
+    due: datetime | None = None
+    """The scheduled digest this row waits for; None: announced as soon as found."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,4 +261,26 @@ def logged_from_row(row: sqlite3.Row) -> LoggedEntry:
 def subscription_from_row(row: sqlite3.Row) -> Subscription:
     created = when(row["created_at"])
     assert created is not None
-    return Subscription(row["id"], row["platform"], row["chat"], row["filter"], row["created_by"], created, bool(row["active"]))
+    return Subscription(
+        row["id"], row["platform"], row["chat"], row["filter"], row["created_by"], created, bool(row["active"]),
+        thread=row["thread"] or "", role=row["role"] or "", schedule=row["schedule"] or "now",
+        disabled_reason=row["disabled_reason"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """A chat's own choices (``/settings``); None: the deployment's default."""
+
+    platform: str
+    chat: str
+    language: str | None = None
+    timezone: str | None = None
+    digest_threshold: int | None = None
+    preview: bool | None = None
+
+
+def chat_settings_from_row(row: sqlite3.Row) -> ChatSettings:
+    preview = row["preview"]
+    return ChatSettings(row["platform"], row["chat"], row["language"], row["timezone"], row["digest_threshold"],
+                        None if preview is None else bool(preview))

@@ -34,6 +34,8 @@ from bot.store.records import (
     subscription_from_row,
     utcnow,
 )
+from bot.store.schedules import next_due, parse_schedule
+from bot.store.sqlite_chats import ChatTables
 from bot.store.sqlite_outbox import OutboxTables
 from index.model import Entry
 
@@ -53,7 +55,7 @@ Matcher = Callable[[str, Entry], bool]
 """``match(filter, entry)``: does a subscription's filter want this entry?"""
 
 
-class Store(OutboxTables, Database):
+class Store(OutboxTables, ChatTables, Database):
     """The SQLite state file: sources, the log, subscriptions, the outbox and alerts."""
 
     # --- sources --------------------------------------------------------------------
@@ -125,13 +127,15 @@ class Store(OutboxTables, Database):
         candidates: Sequence[Entry] = (),
         match: Matcher | None = None,
         digest: bool = False,
+        timezone: str = "UTC",
     ) -> list[Entry]:
         """Adopt a version; log the candidates never seen anywhere; queue their announcements.
 
         One transaction: the snapshot, the identities seen, the log and the outbox rows
         land together or not at all. A candidate already logged in this same poll (the
         same paper added to two lists at once) gains this list as a source instead.
-        Returns the entries that are new.
+        Returns the entries that are new. A subscription on a schedule gets its rows due
+        at its next digest in the chat's time zone (``timezone`` when the chat set none).
         """
         new_entries: list[Entry] = []
         unique = list({entry.key: entry for entry in reversed(candidates)}.values())[::-1]
@@ -163,14 +167,17 @@ class Store(OutboxTables, Database):
             )
             if new_entries and match is not None:
                 subscriptions = [subscription_from_row(r) for r in db.execute("SELECT * FROM subscriptions WHERE active = 1 ORDER BY id")]
+                zones = {(r["platform"], r["chat"]): r["timezone"] for r in db.execute("SELECT platform, chat, timezone FROM chat_settings")}
                 rows = []
                 for entry in new_entries:
                     for sub in subscriptions:
                         if match(sub.filter, entry):
-                            rows.append((sub.id, sub.platform, sub.chat, entry.key, poll_id, int(digest), iso(now)))
-                db.executemany(
-                    "INSERT OR IGNORE INTO outbox (subscription_id, platform, chat, entry_key, poll_id, digest, next_try)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            due = iso(next_due(parse_schedule(sub.schedule), now, zones.get((sub.platform, sub.chat)) or timezone))
+                            rows.append((sub.id, sub.platform, sub.chat, sub.thread, entry.key, poll_id,
+                                         int(digest), due or iso(now), due))
+                db.executemany(  # one row per chat and entry: the oldest matching subscription routes it
+                    "INSERT INTO outbox (subscription_id, platform, chat, thread, entry_key, poll_id, digest, next_try, due)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, chat, entry_key) DO NOTHING",
                     rows,
                 )
             self._write_source(db, poll_states.adopted(before, version, now), snapshot=version.text)
@@ -193,21 +200,25 @@ class Store(OutboxTables, Database):
     # --- subscriptions ------------------------------------------------------------------
 
     def add_subscription(
-        self, platform: str, chat: str, filter: str = "", created_by: str = "", now: datetime | None = None
+        self, platform: str, chat: str, filter: str = "", created_by: str = "", now: datetime | None = None,
+        *, thread: str = "", role: str = "", schedule: str = "now",
     ) -> Subscription:
-        """Subscribe a chat; the same filter twice in one chat returns the existing one."""
+        """Subscribe a chat (or one topic/thread of it); the same filter twice in one place
+        returns the existing one, with the newly given role and schedule."""
         with self._tx() as db:
             row = db.execute(
-                "SELECT * FROM subscriptions WHERE platform = ? AND chat = ? AND filter = ? AND active = 1",
-                (platform, chat, filter),
+                "SELECT * FROM subscriptions WHERE platform = ? AND chat = ? AND filter = ? AND thread = ? AND active = 1",
+                (platform, chat, filter, thread),
             ).fetchone()
             if row is not None:
-                return subscription_from_row(row)
-            cursor = db.execute(
-                "INSERT INTO subscriptions (platform, chat, filter, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
-                (platform, chat, filter, created_by, iso(now or utcnow())),
-            )
-            return subscription_from_row(db.execute("SELECT * FROM subscriptions WHERE id = ?", (cursor.lastrowid,)).fetchone())
+                db.execute("UPDATE subscriptions SET role = ?, schedule = ? WHERE id = ?", (role, schedule, row["id"]))
+                return subscription_from_row(db.execute("SELECT * FROM subscriptions WHERE id = ?", (row["id"],)).fetchone())
+            new_id = db.execute(
+                "INSERT INTO subscriptions (platform, chat, filter, created_by, created_at, thread, role, schedule)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (platform, chat, filter, created_by, iso(now or utcnow()), thread, role, schedule),
+            ).fetchone()[0]
+            return subscription_from_row(db.execute("SELECT * FROM subscriptions WHERE id = ?", (new_id,)).fetchone())
 
     def remove_subscription(self, subscription_id: int, platform: str, chat: str) -> bool:
         """Deactivate one of this chat's subscriptions (and drop what it still had queued)."""

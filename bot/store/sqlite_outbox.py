@@ -49,8 +49,8 @@ class OutboxTables(Database):
         allowed = None if platforms is None else set(platforms)
         with self._tx() as db:
             rows = db.execute(
-                "SELECT o.*, l.entry_json, l.sources, l.first_seen FROM outbox o JOIN entry_log l ON l.key = o.entry_key"
-                " WHERE (o.state = ? AND o.next_try <= ?) OR o.state = ?"
+                _ROWS
+                + " WHERE (o.state = ? AND o.next_try <= ?) OR o.state = ?"
                 " ORDER BY o.poll_id, o.platform, o.chat, o.id",
                 (Delivery.QUEUED, iso(now), Delivery.SENDING),
             ).fetchall()
@@ -95,8 +95,8 @@ class OutboxTables(Database):
 
     def due_outbox(self, now: datetime, platforms: Iterable[str] | None = None) -> list[OutboxItem]:
         rows = self._query(
-            "SELECT o.*, l.entry_json, l.sources, l.first_seen FROM outbox o JOIN entry_log l ON l.key = o.entry_key"
-            " WHERE o.state = ? AND o.next_try <= ? ORDER BY o.poll_id, o.platform, o.chat, o.id",
+            _ROWS
+            + " WHERE o.state = ? AND o.next_try <= ? ORDER BY o.poll_id, o.platform, o.chat, o.id",
             (Delivery.QUEUED, iso(now)),
         )
         allowed = None if platforms is None else set(platforms)
@@ -142,6 +142,10 @@ class OutboxTables(Database):
 
 
 
+_ROWS = (
+    "SELECT o.*, l.entry_json, l.sources, l.first_seen, s.role AS sub_role FROM outbox o"
+    " JOIN entry_log l ON l.key = o.entry_key LEFT JOIN subscriptions s ON s.id = o.subscription_id"
+)
 _MOVE_OUTBOX = (
     "UPDATE outbox SET state = :to, attempts = attempts + :attempt, last_error = COALESCE(:error, last_error),"
     " next_try = COALESCE(:next_try, next_try), sent_at = COALESCE(:sent_at, sent_at),"
@@ -200,4 +204,5 @@ def _outbox_item(row: sqlite3.Row) -> OutboxItem:
     return OutboxItem(
         id=row["id"], subscription_id=row["subscription_id"], platform=row["platform"], chat=row["chat"],
         poll_id=row["poll_id"], digest=bool(row["digest"]), attempts=row["attempts"], logged=logged_from_row(row),
+        thread=row["thread"] or "", role=row["sub_role"] or "", due=when(row["due"]),
     )

@@ -28,13 +28,13 @@ from datetime import datetime, timedelta
 
 from bot.core.redact import redact
 from bot.core.replies import Reply, ReplyKind
-from bot.core.sending import PermanentFailure, RateLimit, Refused, RetryLater, Sender
+from bot.core.sending import PermanentFailure, RateLimit, Refused, RetryLater, Sender, ThreadGone
 from bot.core.settings import Settings
 from bot.store import outbox_states as outbox
 from bot.store.records import Alert, utcnow
 from bot.store.sqlite import Store
 from bot.watch.announce_notes import announcement_notes
-from bot.watch.messages import Message, plan_messages
+from bot.watch.messages import ChatOptions, Message, plan_messages
 
 __all__ = ["LEASE", "OWNER", "DeliveryReport", "RateLimit", "RateLimiter", "deliver"]
 
@@ -125,6 +125,8 @@ class _Lane:
     sleep: Sleep
     owner: str
     report: DeliveryReport
+    gone: set[tuple[str, str, str]] = field(default_factory=set)
+    """Topics/threads found deleted this round: their remaining messages are already dead."""
 
 
 async def deliver(
@@ -152,7 +154,8 @@ async def deliver(
     items = await asyncio.to_thread(store.claim_outbox, owner, now, now + LEASE, platforms)
     lanes: OrderedDict[tuple[str, str], list[Message]] = OrderedDict()
     notes = await asyncio.to_thread(announcement_notes, store, [item.logged for item in items]) if items else {}
-    for message in plan_messages(items, settings.watch.digest_after, notes):
+    options = await asyncio.to_thread(_chat_options, store, {(item.platform, item.chat) for item in items}, settings.watch.digest_after)
+    for message in plan_messages(items, settings.watch.digest_after, notes, lambda platform, chat: options[platform, chat]):
         lanes.setdefault((message.platform, message.chat), []).append(message)
     slots = asyncio.Semaphore(MAX_LANES)
 
@@ -167,6 +170,8 @@ async def deliver(
 async def _run_lane(round_: _Lane, messages: Sequence[Message]) -> None:
     """One chat's messages in order; when one must wait, the rest wait with it."""
     for number, message in enumerate(messages):
+        if message.thread and (message.platform, message.chat, message.thread) in round_.gone:
+            continue
         try:
             go_on, later = await _send_message(round_, message)
         except Exception:  # a bug in this lane must not take the others down
@@ -194,7 +199,8 @@ async def _send_message(round_: _Lane, message: Message) -> tuple[bool, datetime
         await asyncio.to_thread(store.move_outbox, ids, outbox.attempt(), owner=owner)
         attempts += 1
         try:
-            await sender.send_reply(message.chat, message.reply, silent=message.reply.silent)
+            routed = {"thread": message.thread} if message.thread else {}
+            await sender.send_reply(message.chat, message.reply, silent=message.reply.silent, **routed)
         except RetryLater as exc:
             report.retried += 1
             if exc.seconds <= MAX_INLINE_WAIT and attempts < MAX_ATTEMPTS:
@@ -207,6 +213,9 @@ async def _send_message(round_: _Lane, message: Message) -> tuple[bool, datetime
             log.warning("%s chat %s refused one message (kept for the operator): %s", message.platform, message.chat, redact(str(exc)))
             await asyncio.to_thread(store.move_outbox, ids, outbox.dead(redact(f"refused: {exc}")), owner=owner)
             report.failed += len(ids)
+            return True, None
+        except ThreadGone as exc:
+            await _thread_gone(round_, message, redact(str(exc)))
             return True, None
         except PermanentFailure as exc:
             await _disable(round_, message, redact(str(exc)))
@@ -239,6 +248,34 @@ async def _disable(round_: _Lane, message: Message, reason: str) -> None:
         text = (f"Announcements to {message.platform} chat {message.chat} are disabled: {reason}. "
                 "Subscribe it again once the bot can post there.")
         await asyncio.to_thread(round_.store.queue_alert, targets, text, round_.clock())
+
+
+def _chat_options(store: Store, chats: set[tuple[str, str]], default: int) -> dict[tuple[str, str], ChatOptions]:
+    options = {}
+    for platform, chat in chats:
+        own = store.chat_settings(platform, chat)
+        options[platform, chat] = ChatOptions(default if own.digest_threshold is None else own.digest_threshold, bool(own.preview))
+    return options
+
+
+async def _thread_gone(round_: _Lane, message: Message, reason: str) -> None:
+    """The topic or thread was deleted: stop what announced there, and say so once in the chat itself.
+
+    The notice is an alert row to the main channel (same outbox guarantees), naming
+    the subscriptions, so an admin can subscribe again where the lab now talks.
+    """
+    log.warning("%s chat %s: topic/thread %s is gone: %s", message.platform, message.chat, message.thread, reason)
+    round_.gone.add((message.platform, message.chat, message.thread))
+    ids = await asyncio.to_thread(round_.store.disable_thread, message.platform, message.chat, message.thread, f"thread gone: {reason}")
+    round_.report.failed += len(message.rows)
+    if ids:
+        names = ", ".join(f"#{sub_id}" for sub_id in ids)
+        text = (f"The topic or thread {message.thread} this chat's subscription {names} announced into is gone, so it is "
+                "disabled. An admin can /subscribe again inside the topic or thread that should get announcements.")
+        operators = [(target.platform, target.chat_id) for target in round_.settings.watch.operator_chats
+                     if (target.platform, target.chat_id) != (message.platform, message.chat)]
+        # the chat's admins see it there; operators too (a Discord forum has no main channel to post in)
+        await asyncio.to_thread(round_.store.queue_alert, [(message.platform, message.chat), *operators], text, round_.clock())
 
 
 async def _send_alert(round_: _Lane, alert: Alert) -> None:

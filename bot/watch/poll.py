@@ -192,7 +192,7 @@ async def _process(
         )
         return SourceReport(name, "held")
     new = await _adopt(store, name, version, document, now, poll_id, on_update, candidates=added, digest=confirmed,
-                       match=saved_search(settings.synonyms_path))
+                       match=saved_search(settings.synonyms_path), timezone=settings.watch.timezone)
     log.info("%s: new version, %d added by diff, %d new", name, len(added), len(new))
     return SourceReport(name, "confirmed" if confirmed else "changed", tuple(new))
 
@@ -200,12 +200,14 @@ async def _process(
 async def _adopt(
     store: Store, name: str, version: Version, document: ListDocument, now: datetime, poll_id: int,
     on_update: OnUpdate | None, *, candidates: list[Entry], digest: bool, match: Callable[[str, Entry], bool] | None,
+    timezone: str = "UTC",
 ) -> list[Entry]:
     """Index first (idempotent by fingerprint), then one transaction for all the state."""
     if on_update is not None:
         await on_update(name, store_fingerprint(version.content_hash), document)
     return await asyncio.to_thread(
-        lambda: store.accept_version(name, version, now=now, poll_id=poll_id, candidates=candidates, match=match, digest=digest)
+        lambda: store.accept_version(name, version, now=now, poll_id=poll_id, candidates=candidates, match=match, digest=digest,
+                                     timezone=timezone)
     )
 
 

@@ -69,6 +69,10 @@ class FakeDiscord:
         self.originals: dict[str, int] = {}  # interaction token -> message id of its response
         self.failures: list[_Failure] = []
         self.uploads: list[dict[str, Any]] = []  # files sent as multipart: field, filename, data
+        self.threads: dict[int, dict[str, Any]] = {}  # threads and forum posts, as channel payloads
+        self.deleted: set[int] = set()  # channels and threads that no longer exist
+        self.roles: dict[int, str] = {}
+        self.forum_id = next(self._ids)
         self.identified = asyncio.Event()
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
@@ -98,6 +102,49 @@ class FakeDiscord:
     def fail(self, method: str, path_regex: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         """Answer the next matching request with an error (once)."""
         self.failures.append(_Failure(method, re.compile(path_regex), status, body, headers or {}))
+
+    # ---------------------------------------------------------------- threads and roles
+    def create_thread(self, name: str, *, forum: bool = False) -> int:
+        """A member opens a public thread in the text channel, or a post in the forum channel.
+
+        As on Discord, a thread is a channel of its own (type 11) whose ``parent_id`` is
+        the channel (or forum) it belongs to; its id addresses it everywhere.
+        """
+        thread_id = next(self._ids)
+        self.threads[thread_id] = {
+            "id": str(thread_id), "type": 11, "guild_id": str(self.guild_id), "name": name,
+            "parent_id": str(self.forum_id if forum else self.channel_id), "owner_id": "4242",
+            "thread_metadata": {"archived": False, "auto_archive_duration": 1440, "archive_timestamp": TIMESTAMP, "locked": False},
+            "message_count": 0, "member_count": 1, "rate_limit_per_user": 0, "flags": 0,
+        }
+        return thread_id
+
+    def delete_thread(self, thread_id: int) -> None:
+        """The thread (or forum post) is deleted: requests to it answer 404 Unknown Channel (10003)."""
+        self.threads.pop(thread_id, None)
+        self.deleted.add(thread_id)
+
+    def add_role(self, name: str) -> int:
+        role_id = next(self._ids)
+        self.roles[role_id] = name
+        return role_id
+
+    @staticmethod
+    def mentions_of(content: str, allowed: dict[str, Any] | None) -> tuple[list[str], list[str], bool]:
+        """(users, roles, everyone) a message pings, by Discord's documented rules: without
+        ``allowed_mentions`` every mention in the content pings; with it, only the types in
+        ``parse`` and the ids listed in ``users`` / ``roles``. Embeds never ping."""
+        users = re.findall(r"<@!?(\d+)>", content)
+        roles = re.findall(r"<@&(\d+)>", content)
+        everyone = bool(re.search(r"@(everyone|here)\b", content))
+        parse = {"users", "roles", "everyone"} if allowed is None else set(allowed.get("parse") or ())
+        listed_users = {str(snowflake) for snowflake in (allowed or {}).get("users") or ()}  # ids as strings or numbers
+        listed_roles = {str(snowflake) for snowflake in (allowed or {}).get("roles") or ()}
+        return (
+            [u for u in users if "users" in parse or u in listed_users],
+            [r for r in roles if "roles" in parse or r in listed_roles],
+            everyone and "everyone" in parse,
+        )
 
     # ---------------------------------------------------------------- gateway
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
@@ -150,7 +197,8 @@ class FakeDiscord:
         }
 
     def _interaction(
-        self, kind: int, data: dict[str, Any], *, locale: str, manage_guild: bool, dm: bool, message: dict[str, Any] | None
+        self, kind: int, data: dict[str, Any], *, locale: str, manage_guild: bool, dm: bool, message: dict[str, Any] | None,
+        channel_id: int | None = None,
     ) -> dict[str, Any]:
         interaction_id = next(self._ids)
         user = self._user(4242, "alice")
@@ -175,8 +223,8 @@ class FakeDiscord:
             payload.update(
                 guild_id=str(self.guild_id),
                 guild_locale="en-US",
-                channel_id=str(self.channel_id),
-                channel=self._text_channel(self.channel_id),
+                channel_id=str(channel_id or self.channel_id),
+                channel=self.threads.get(channel_id or 0) or self._text_channel(self.channel_id),
                 member={
                     "user": user,
                     "roles": [],
@@ -193,15 +241,16 @@ class FakeDiscord:
         return payload
 
     async def slash(
-        self, name: str, *, locale: str = "en-US", manage_guild: bool = False, dm: bool = False, guild_command: bool = False, **options: Any
+        self, name: str, *, locale: str = "en-US", manage_guild: bool = False, dm: bool = False, guild_command: bool = False,
+        in_thread: int | None = None, **options: Any
     ) -> dict[str, Any]:
-        """A member runs ``/name option:value``; returns the interaction payload sent."""
+        """A member runs ``/name option:value`` (in thread ``in_thread``); returns the interaction payload sent."""
         data: dict[str, Any] = {"id": str(next(self._ids)), "name": name, "type": 1}
         if options:
             data["options"] = [{"name": key, "type": 4 if isinstance(value, int) else 3, "value": value} for key, value in options.items()]
         if guild_command:
             data["guild_id"] = str(self.guild_id)
-        payload = self._interaction(2, data, locale=locale, manage_guild=manage_guild, dm=dm, message=None)
+        payload = self._interaction(2, data, locale=locale, manage_guild=manage_guild, dm=dm, message=None, channel_id=in_thread)
         await self.dispatch("INTERACTION_CREATE", payload)
         return payload
 
@@ -251,6 +300,8 @@ class FakeDiscord:
     def _message(self, body: dict[str, Any], channel_id: int, message_id: int | None = None) -> dict[str, Any]:
         message_id = message_id or next(self._ids)
         stored = self.messages.get(message_id, {})
+        content = body.get("content", stored.get("content")) or ""
+        users, roles, everyone = self.mentions_of(content, body.get("allowed_mentions"))
         message = {
             "id": str(message_id),
             "channel_id": str(channel_id),
@@ -259,9 +310,9 @@ class FakeDiscord:
             "timestamp": TIMESTAMP,
             "edited_timestamp": TIMESTAMP if stored else None,
             "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
+            "mention_everyone": everyone,
+            "mentions": [self._user(int(u), f"user{u}") for u in users],
+            "mention_roles": roles,
             "attachments": self._attachments(body) or stored.get("attachments", []),
             "embeds": body["embeds"] if "embeds" in body else stored.get("embeds", []),
             "components": body["components"] if "components" in body else stored.get("components", []),
@@ -290,6 +341,10 @@ class FakeDiscord:
             if failure.method == request.method and failure.pattern.search(path):
                 self.failures.remove(failure)
                 return web.Response(status=failure.status, body=json.dumps(failure.body).encode(), headers={**JSON, **failure.headers})
+        parts = path.strip("/").split("/")
+        if parts[0] == "channels" and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) in self.deleted:
+            gone = {"message": "Unknown Channel", "code": 10003}  # what Discord answers for a deleted thread
+            return web.Response(status=404, body=json.dumps(gone).encode(), headers=JSON)
         result = self._route(request.method, path, body or {})
         if result is None:
             return web.Response(status=204)
@@ -350,7 +405,7 @@ class FakeDiscord:
                 self.originals[token] = original
             return self._message(body, self.channel_id, original)
         if parts[0] == "channels" and len(parts) == 2 and method == "GET":
-            return self._text_channel(int(parts[1]))
+            return self.threads.get(int(parts[1])) or self._text_channel(int(parts[1]))
         if parts[0] == "channels" and parts[-1] == "messages" and method == "POST":
             return self._message(body, int(parts[1]))
         if parts[0] == "channels" and parts[-2] == "messages" and method == "PATCH":

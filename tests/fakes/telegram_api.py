@@ -61,6 +61,7 @@ class _Failure:
 class _Chat:
     data: dict[str, Any]
     members: dict[str, str] = field(default_factory=dict)  # user id -> status
+    topics: dict[int, str] = field(default_factory=dict)  # forum topics: message_thread_id -> name
 
 
 _TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
@@ -232,9 +233,26 @@ class FakeTelegramAPI:
     def group_chat(chat_id: int = -1001234567890, title: str = "Imaging lab") -> dict[str, Any]:
         return {"id": chat_id, "type": "supergroup", "title": title}
 
+    @staticmethod
+    def forum_chat(chat_id: int = -1009876543210, title: str = "Lab forum") -> dict[str, Any]:
+        """A supergroup with topics enabled (``is_forum``), as Telegram describes it."""
+        return {"id": chat_id, "type": "supergroup", "title": title, "is_forum": True}
+
+    def create_topic(self, chat: dict[str, Any], name: str) -> int:
+        """An admin opens a forum topic; its ``message_thread_id`` is the id of the service
+        message that created it, as in Telegram."""
+        thread_id = next(self._message_ids)
+        self._chat(chat).topics[thread_id] = name
+        return thread_id
+
+    def delete_topic(self, chat: dict[str, Any], thread_id: int) -> None:
+        """An admin deletes the topic (and every message in it)."""
+        self._chat(chat).topics.pop(thread_id, None)
+
     def set_member_status(self, chat_id: int | str, user_id: int | str, status: str) -> None:
         """What ``getChatMember`` answers: creator, administrator, member, left, kicked."""
-        self._chat({"id": int(chat_id), "type": "supergroup", "title": "group"}).members[str(user_id)] = status
+        known = self._chats.get(str(chat_id)) or self._chat({"id": int(chat_id), "type": "supergroup", "title": "group"})
+        known.members[str(user_id)] = status
 
     def send_text(
         self,
@@ -243,8 +261,10 @@ class FakeTelegramAPI:
         user: dict[str, Any] | None = None,
         chat: dict[str, Any] | None = None,
         reply_to: dict[str, Any] | None = None,
+        topic: int | None = None,
     ) -> dict[str, Any]:
-        """A user types ``text`` (perhaps replying to ``reply_to``); returns the message as the bot receives it."""
+        """A user types ``text`` (perhaps replying to ``reply_to``, perhaps inside forum
+        topic ``topic``); returns the message as the bot receives it."""
         user = user or self.user()
         chat = chat or self.private_chat(user)
         self._chat(chat)
@@ -252,6 +272,8 @@ class FakeTelegramAPI:
             "message_id": next(self._message_ids), "date": int(time.time()),
             "chat": chat, "from": user, "text": text,
         }
+        if topic is not None:  # Telegram marks messages in a topic, and threads them to it
+            message.update(message_thread_id=topic, is_topic_message=True)
         entities: list[dict[str, Any]] = []
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0] if text.strip() else "/"
@@ -301,6 +323,8 @@ class FakeTelegramAPI:
         known = self._chats.get(str(chat["id"]))
         if known is None:
             known = self._chats[str(chat["id"])] = _Chat(dict(chat))
+        else:  # the chat as a test last described it (a group that became a forum)
+            known.data.update(chat)
         return known
 
     def _spawn(self, coro: Any) -> None:
@@ -404,15 +428,35 @@ class FakeTelegramAPI:
         if len(plain.encode("utf-16-le")) // 2 > 4096:
             return 400, "Bad Request: message is too long"
         chat = self._chats.get(chat_id)
+        thread = params.get("message_thread_id")
+        if thread is not None and chat is not None and chat.data.get("is_forum") and int(thread) not in chat.topics:
+            return 400, "Bad Request: message thread not found"
         message: dict[str, Any] = {
             "message_id": next(self._message_ids), "date": int(time.time()),
             "chat": chat.data if chat else {"id": int(chat_id), "type": "private", "first_name": "user"},
             "from": self._bot_user(), "text": plain,
         }
+        if thread is not None and chat is not None and chat.data.get("is_forum"):
+            message.update(message_thread_id=int(thread), is_topic_message=True)
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
         self.messages[(chat_id, message["message_id"])] = message
         return 200, message
+
+    async def _api_createForumTopic(self, params: dict[str, Any]) -> tuple[int, Any]:
+        chat = self._chats.get(str(params.get("chat_id", "")))
+        if chat is None or not chat.data.get("is_forum"):
+            return 400, "Bad Request: the chat is not a forum"
+        thread_id = self.create_topic(chat.data, str(params.get("name", "")))
+        return 200, {"message_thread_id": thread_id, "name": chat.topics[thread_id], "icon_color": 7322096}
+
+    async def _api_deleteForumTopic(self, params: dict[str, Any]) -> tuple[int, Any]:
+        chat = self._chats.get(str(params.get("chat_id", "")))
+        thread = int(params.get("message_thread_id") or 0)
+        if chat is None or thread not in chat.topics:
+            return 400, "Bad Request: message thread not found"
+        self.delete_topic(chat.data, thread)
+        return 200, True
 
     async def _api_sendDocument(self, params: dict[str, Any]) -> tuple[int, Any]:
         """A file upload (multipart): recorded in ``documents`` as Telegram would store it."""

@@ -8,7 +8,7 @@ one-letter payload code and the function that renders page N.
 
 from __future__ import annotations
 
-from bot.core.commands import basics, browse, papers, recent, search, subscriptions
+from bot.core.commands import basics, browse, chat_settings, papers, recent, search, subscriptions, why
 from bot.core.registry import Handler, Pager
 
 __all__ = ["COMMANDS", "PAGERS"]
@@ -27,6 +27,8 @@ COMMANDS: tuple[Handler, ...] = (
     subscriptions.subscribe,
     subscriptions.unsubscribe,
     subscriptions.subscriptions,
+    why.why,
+    chat_settings.settings_command,
 )
 
 PAGERS: tuple[Pager, ...] = (

@@ -9,7 +9,9 @@ from bot.core.details import detail_buttons
 from bot.core.i18n import t
 from bot.core.registry import ArgSpec, command
 from bot.core.replies import Button, Reply
+from bot.core.saved_search import SubscriptionFilter, read_filter, saved_search
 from bot.core.views import entry_view
+from index.search_results import SearchResult, page_count
 
 if TYPE_CHECKING:
     from bot.core.bot import MedBot
@@ -28,6 +30,7 @@ SEARCH_SYNTAX = "\n".join((
     "topic:NAME within a list or section: /search unet topic:segmentation",
     "source:NAME within one awesome list: /search ct source:awesome-medical-research",
     "tag:NAME with a tag: /search lesion tag:MICCAI",
+    "-word, -topic:NAME, -tag:NAME leave out: /search segmentation -review",
 ))
 SEARCH_SYNTAX_ZH = "\n".join((
     "词语会匹配标题、简介、章节和标签，中英文均可。",
@@ -37,7 +40,25 @@ SEARCH_SYNTAX_ZH = "\n".join((
     "topic:名称 限定列表或章节：/search unet topic:segmentation",
     "source:名称 限定某个列表：/search ct source:awesome-medical-research",
     "tag:名称 限定标签：/search lesion tag:MICCAI",
+    "-词语、-topic:名称、-tag:名称 排除：/search segmentation -review",
 ))
+
+
+EXCLUDING_DEPTH = 100
+"""With exclusions (``-word``, ``-tag:``, ``author:`` …) the first this many results of the
+rest of the query are filtered, the way a subscription would filter new entries."""
+
+
+def _excluding(core: MedBot, query: str, positive: str, page: int, per_page: int) -> SearchResult:
+    """Results for ``positive``, minus what ``query``'s exclusions reject, paged (blocking)."""
+    found = core.index.search(positive, page=1, per_page=EXCLUDING_DEPTH)
+    match = saved_search(core.settings.synonyms_path)
+    kept = [hit for hit in found.hits if match(query, hit.entry)]
+    pages = page_count(len(kept), per_page)
+    page = min(max(1, page), pages)
+    start = (page - 1) * per_page
+    return SearchResult(query, len(kept), page, pages, per_page, found.suggestion, found.fuzzy,
+                        tuple(kept[start : start + per_page]))
 
 
 @command(
@@ -64,7 +85,11 @@ async def search_page(core: MedBot, query: str, page: int, ctx: Context, *, per_
     if len(query) > MAX_QUERY_CHARS:
         query = query[:MAX_QUERY_CHARS].rsplit(" ", 1)[0] or query[:MAX_QUERY_CHARS]
         notes.append(t(ctx.lang, "query_trimmed", n=MAX_QUERY_CHARS))
-    result = await core.run_index(lambda: core.index.search(query, page=page, per_page=per_page))
+    wanted = read_filter(query)
+    if wanted != SubscriptionFilter(wanted.search) and wanted.search.strip():
+        result = await core.run_index(lambda: _excluding(core, query, wanted.search, page, per_page))
+    else:
+        result = await core.run_index(lambda: core.index.search(query, page=page, per_page=per_page))
     if result.total and not result.hits and result.pages:
         last = result.pages
         result = await core.run_index(lambda: core.index.search(query, page=last, per_page=per_page))

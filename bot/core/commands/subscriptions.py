@@ -7,18 +7,22 @@ and the core's one admin check (``MedBot._run``) refuses others before these run
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.core.filters import describe_filter, filter_words
 from bot.core.i18n import t
 from bot.core.registry import ArgSpec, command
 from bot.core.replies import EntryView, Reply, UserError
-from bot.core.views import entry_view
+from bot.core.saved_search import SubscriptionFilter, read_filter, saved_search
+from bot.core.subscribe_options import read_subscribe
+from bot.core.views import entry_view, view_of
+from bot.store.records import utcnow
 
 if TYPE_CHECKING:
     from bot.core.bot import MedBot
     from bot.core.context import Context
-    from bot.store.records import Subscription
+    from bot.store.records import LoggedEntry, Subscription
 
 __all__ = ["MAX_FILTER_CHARS", "MAX_PER_CHAT", "subscribe", "subscriptions", "unsubscribe"]
 
@@ -30,7 +34,9 @@ def _listing(subs: list[Subscription], ctx: Context) -> str:
     lines = []
     for sub in subs:
         since = sub.created_at.strftime("%Y-%m-%d")
-        lines.append(f"#{sub.id}  {describe_filter(sub.filter, ctx.lang)}  ({t(ctx.lang, 'since')} {since})")
+        extras = "".join((f"  thread:{sub.thread}" if sub.thread else "", f"  <@&{sub.role}>" if sub.role else "",
+                          f"  {sub.schedule}" if sub.schedule != "now" else ""))
+        lines.append(f"#{sub.id}  {describe_filter(sub.filter, ctx.lang)}{extras}  ({t(ctx.lang, 'since')} {since})")
     return "\n".join(lines)
 
 
@@ -44,32 +50,62 @@ def _listing(subs: list[Subscription], ctx: Context) -> str:
 )
 async def subscribe(core: MedBot, args: str, ctx: Context) -> Reply:
     """Announce new papers in this chat, optionally only those matching a topic or keywords."""
-    filter_text = " ".join(args.split())
+    request = read_subscribe(args, ctx.lang)
+    filter_text = request.filter
     if len(filter_text) > MAX_FILTER_CHARS:
         raise UserError(t(ctx.lang, "filter_too_long", n=MAX_FILTER_CHARS))
     if filter_text and not filter_words(filter_text):
         raise UserError(t(ctx.lang, "filter_empty"))
     store = core.store
+    thread = request.thread or ctx.thread_id
     existing = await asyncio.to_thread(store.list_subscriptions, ctx.platform, ctx.chat_id)
-    if len(existing) >= MAX_PER_CHAT and all(sub.filter != filter_text for sub in existing):
+    if len(existing) >= MAX_PER_CHAT and all(sub.filter != filter_text or sub.thread != thread for sub in existing):
         raise UserError(t(ctx.lang, "too_many_subscriptions", n=MAX_PER_CHAT))
-    sub = await asyncio.to_thread(store.add_subscription, ctx.platform, ctx.chat_id, filter_text, ctx.user_id or ctx.user_name)
+    sub = await asyncio.to_thread(store.add_subscription, ctx.platform, ctx.chat_id, filter_text, ctx.user_id or ctx.user_name,
+                                  thread=thread, role=request.role, schedule=request.schedule.text())
     what = describe_filter(filter_text, ctx.lang)
     text = [t(ctx.lang, "subscribed", what=what, id=sub.id)]
+    if thread:
+        text.append(t(ctx.lang, "sub_where_thread", thread=thread))
+    if not request.schedule.immediate:
+        own = await asyncio.to_thread(store.chat_settings, ctx.platform, ctx.chat_id)
+        text.append(t(ctx.lang, "sub_when_digest", schedule=request.schedule.text(), tz=own.timezone or core.settings.watch.timezone))
+    if request.role:
+        text.append(t(ctx.lang, "sub_ping", role=request.role))
     examples: tuple[EntryView, ...] = ()
-    if filter_text:  # the saved search, run now: what it would have caught so far
-        found = await core.run_index(lambda: core.index.search(filter_text, page=1, per_page=2))
-        if found.total and not found.fuzzy:
-            text.append(t(ctx.lang, "subscribe_matches_one" if found.total == 1 else "subscribe_matches", n=found.total))
-            examples = tuple(entry_view(hit) for hit in found.hits)
+    wanted = read_filter(filter_text)
+    if wanted.search.strip():  # the saved search, run now: what it would have caught so far
+        if wanted == SubscriptionFilter(wanted.search):
+            found = await core.run_index(lambda: core.index.search(filter_text, page=1, per_page=2))
+            total, hits = (found.total, list(found.hits)) if not found.fuzzy else (0, [])
+        else:  # exclusions and author:/venue: are not search syntax: search the rest, then apply them
+            found = await core.run_index(lambda: core.index.search(wanted.search, page=1, per_page=100))
+            match = saved_search(core.settings.synonyms_path)
+            hits = [hit for hit in found.hits if not found.fuzzy and match(filter_text, hit.entry)]
+            total = len(hits)
+        if total:
+            text.append(t(ctx.lang, "subscribe_matches_one" if total == 1 else "subscribe_matches", n=total))
+            examples = tuple(entry_view(hit) for hit in hits[:2])
         else:
             text.append(t(ctx.lang, "subscribe_matches_nothing"))
+    recent, total = await asyncio.to_thread(_last_90_days, core, filter_text)
+    if total:
+        text.append(t(ctx.lang, "sub_last_90", n=len(recent), total=total))
+        if not examples:
+            examples = tuple(view_of(logged.entry, logged.sources) for logged in recent[:2])
     return Reply(
         title=t(ctx.lang, "subscribed_title", id=sub.id),
         text=tuple(text),
         entries=examples,
         language=ctx.lang,
     )
+
+
+def _last_90_days(core: MedBot, filter_text: str) -> tuple[list[LoggedEntry], int]:
+    """What the watcher found in the last 90 days that this filter takes, and how much it found."""
+    logged = core.store.logged_since(utcnow() - timedelta(days=90))
+    match = saved_search(core.settings.synonyms_path)
+    return [item for item in logged if match(filter_text, item.entry)], len(logged)
 
 
 @command(
