@@ -19,7 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 __all__ = ["Engine", "PostgresEngine", "Row", "SqliteEngine", "Tx", "is_postgres_url", "open_engine", "sqlite_path"]
 
@@ -108,7 +108,11 @@ class Engine(ABC):
     def set_schema_version(self, tx: Tx, version: int) -> None: ...
 
     def serialize(self, tx: Tx, name: str) -> None:
-        """Make concurrent transactions that call this with ``name`` take turns (claims, migrations)."""
+        """Make concurrent transactions that call this with ``name`` take turns (claims, migrations).
+
+        Nothing to do on SQLite: ``BEGIN IMMEDIATE`` already makes every write transaction wait its turn.
+        """
+        del tx, name
 
     def statements(self, script: str) -> list[str]:
         """A migration script as statements for this dialect.
@@ -232,8 +236,7 @@ class PostgresEngine(Engine):
 
     def query(self, sql: str, params: Iterable[object] = ()) -> list[Row]:
         with self._pool.connection() as connection:
-            rows: list[Row] = connection.execute(self.sql(sql), tuple(params)).fetchall()
-            return rows
+            return cast("list[Row]", connection.execute(self.sql(sql), tuple(params)).fetchall())
 
     def sql(self, text: str) -> str:
         return _PLACEHOLDER.sub("%s", text.replace("%", "%%"))

@@ -14,8 +14,9 @@ wrap them in ``asyncio.to_thread``.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.store import poll_states
 from bot.store.database import Database
@@ -260,3 +261,19 @@ class Store(OutboxTables, Database):
                     (platform, chat, filter_text, iso(utcnow())),
                 )
 
+    # --- button tokens ------------------------------------------------------------------
+
+    def put_token(self, token: str, argument: str, ttl_seconds: float) -> None:
+        """A button's long argument, for whichever worker receives the press (expired ones go)."""
+        now = utcnow()
+        with self._tx() as db:
+            if secrets.randbelow(50) == 0:
+                db.execute("DELETE FROM page_tokens WHERE expires_at < ?", (iso(now),))
+            db.execute(
+                "INSERT INTO page_tokens (token, argument, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (token, argument, iso(now + timedelta(seconds=ttl_seconds))),
+            )
+
+    def get_token(self, token: str) -> str | None:
+        rows = self._query("SELECT argument FROM page_tokens WHERE token = ? AND expires_at >= ?", (token, iso(utcnow())))
+        return str(rows[0]["argument"]) if rows else None

@@ -16,6 +16,7 @@ then the operators are told.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -98,6 +99,16 @@ class RateLimiter:
         sends.extend(ordered)
 
 
+def limits_of(sender: Sender, shared: bool) -> RateLimit:
+    """The limits the announcer keeps itself; with workers sharing a state, the ones no library sees whole.
+
+    A library's own limiter (PTB's) knows only its process's sends; with several workers
+    the chats' limits are kept here from the sends recorded in the shared state.
+    """
+    shared_limits: RateLimit | None = getattr(sender, "shared_limits", None)
+    return shared_limits if shared and shared_limits is not None else sender.limits
+
+
 @dataclass(slots=True)
 class DeliveryReport:
     messages: int = 0
@@ -125,6 +136,8 @@ class _Lane:
     sleep: Sleep
     owner: str
     report: DeliveryReport
+    in_flight: asyncio.Lock | None = None
+    """With a shared state, one message in flight per process: a kill -9 costs one duplicate at most."""
 
 
 async def deliver(
@@ -140,16 +153,20 @@ async def deliver(
     """Claim and send what is due for every platform that has a sender; the rest stays queued."""
     report = DeliveryReport()
     platforms = list(senders)
+    fresh = limiter is None
     if limiter is None:
-        limiter = RateLimiter({name: sender.limits for name, sender in senders.items()}, sleep=sleep)
+        limiter = RateLimiter({name: limits_of(sender, store.shared) for name, sender in senders.items()}, sleep=sleep)
+    in_flight = asyncio.Lock() if store.shared else None
+    round_ = _Lane(store, senders, settings, limiter, clock, sleep, owner, report, in_flight)
+    now = clock()
+    alerts = await asyncio.to_thread(store.claim_alerts, owner, now, now + LEASE, platforms)
+    items = await asyncio.to_thread(store.claim_outbox, owner, now, now + LEASE, platforms)
+    if fresh:  # read after claiming: the sends of whoever held these chats before are committed by now
         now = clock()
         for platform, chat, sent_at in await asyncio.to_thread(store.recent_sends, now - timedelta(minutes=1)):
             limiter.remember(platform, chat, (now - sent_at).total_seconds())
-    round_ = _Lane(store, senders, settings, limiter, clock, sleep, owner, report)
-    now = clock()
-    for alert in await asyncio.to_thread(store.claim_alerts, owner, now, now + LEASE, platforms):
+    for alert in alerts:
         await _send_alert(round_, alert)
-    items = await asyncio.to_thread(store.claim_outbox, owner, now, now + LEASE, platforms)
     lanes: OrderedDict[tuple[str, str], list[Message]] = OrderedDict()
     notes = await asyncio.to_thread(announcement_notes, store, [item.logged for item in items]) if items else {}
     for message in plan_messages(items, settings.watch.digest_after, notes):
@@ -191,10 +208,12 @@ async def _send_message(round_: _Lane, message: Message) -> tuple[bool, datetime
         if not await asyncio.to_thread(store.renew_claim, ids, owner, round_.clock() + LEASE):
             log.warning("%s chat %s: another process took these rows over; leaving them to it", message.platform, message.chat)
             return False, None
-        await asyncio.to_thread(store.move_outbox, ids, outbox.attempt(), owner=owner)
-        attempts += 1
         try:
-            await sender.send_reply(message.chat, message.reply, silent=message.reply.silent)
+            async with round_.in_flight or contextlib.nullcontext():
+                await asyncio.to_thread(store.move_outbox, ids, outbox.attempt(round_.clock()), owner=owner)
+                attempts += 1
+                await sender.send_reply(message.chat, message.reply, silent=message.reply.silent)
+                await asyncio.to_thread(store.move_outbox, ids, outbox.sent(round_.clock()), owner=owner)
         except RetryLater as exc:
             report.retried += 1
             if exc.seconds <= MAX_INLINE_WAIT and attempts < MAX_ATTEMPTS:
@@ -221,7 +240,6 @@ async def _send_message(round_: _Lane, message: Message) -> tuple[bool, datetime
             else:
                 await asyncio.to_thread(store.move_outbox, ids, outbox.retry(redact(repr(exc)), later), owner=owner)
             return False, later
-        await asyncio.to_thread(store.move_outbox, ids, outbox.sent(round_.clock()), owner=owner)
         report.messages += 1
         report.entries += len(ids)
         report.digests += int(message.reply.kind is ReplyKind.DIGEST)
