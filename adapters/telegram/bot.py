@@ -119,8 +119,7 @@ class TelegramSender:
 
     platform = "telegram"
     limits = RateLimit()  # PTB's AIORateLimiter already keeps Telegram's limits: not twice
-    shared_limits = RateLimit(chat_interval=1.0, chat_per_minute=20)
-    """With workers sharing a state, Telegram's per-chat limits are kept across them (PTB sees one process)."""
+    shared_limits = RateLimit(chat_interval=1.0, chat_per_minute=20)  # workers sharing a state: PTB sees one process
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot

@@ -77,6 +77,8 @@ class WatchSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     announce: tuple[AnnounceTarget, ...] = ()
     redirect_hosts: tuple[str, ...] = ()
     """Hosts besides a list's own that its redirects may lead to."""
+    tick: NonNegative = 30.0
+    """Seconds between delivery rounds (and, with several workers, between asks for the watcher role)."""
 
 
 class EnrichSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

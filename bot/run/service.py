@@ -21,8 +21,10 @@ from bot.core.platform import Platform
 from bot.core.sending import Sender
 from bot.core.settings import ConfigError
 from bot.core.synonyms import SynonymsFollower
+from bot.run.election import ElectedReceivers
 from bot.run.lock import DataDirBusy, hold_lock
 from bot.run.platforms import PLATFORMS, chat_platforms, connect_one, install_redaction, is_unreachable, load
+from bot.store.election import open_election
 from bot.watch.enrich import run_enricher
 from bot.watch.linkcheck import run_linkchecker
 from bot.watch.loop import run_watcher
@@ -106,9 +108,11 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
         try:
             await core.warm()
             senders: dict[str, Sender] = {}
+            election = open_election(settings.state_url)
+            elected_only = [p for p in chat_platforms(settings) if core.store.shared and p.single_receiver(settings)]
             for platform in chat_platforms(settings):
                 try:
-                    connection = await connect_one(core, settings, platforms, platform, chat=True)
+                    connection = await connect_one(core, settings, platforms, platform, chat=platform not in elected_only)
                 except Exception as exc:
                     if not is_unreachable(exc):
                         raise
@@ -119,7 +123,8 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
                 if connection.sender is not None:  # the web page answers but delivers nothing
                     senders[platform.name] = connection.sender
                 tasks[platform.name] = asyncio.create_task(connection.wait_closed(), name=platform.name)
-            tasks["watcher"] = asyncio.create_task(run_watcher(core, settings, senders, stop), name="watcher")
+            on_role = ElectedReceivers(core, settings, elected_only) if elected_only else None
+            tasks["watcher"] = asyncio.create_task(run_watcher(core, settings, senders, stop, election, on_role), name="watcher")
             tasks["synonyms"] = asyncio.create_task(follow_synonyms(core, settings, stop), name="synonyms")
             # slow background passes; each returns at once when turned off (enrich: false, linkcheck: false)
             tasks["enricher"] = asyncio.create_task(run_enricher(core, settings, stop), name="enricher")

@@ -107,6 +107,14 @@ class Engine(ABC):
     @abstractmethod
     def set_schema_version(self, tx: Tx, version: int) -> None: ...
 
+    @abstractmethod
+    def tables(self) -> dict[str, list[str]]:
+        """Every table of the state with its columns (``medbot migrate --from … --to …`` copies them)."""
+
+    def after_copy(self, tx: Tx, table: str) -> None:
+        """Rows were copied in with their ids: make the next generated id follow them."""
+        del tx, table
+
     def serialize(self, tx: Tx, name: str) -> None:
         """Make concurrent transactions that call this with ``name`` take turns (claims, migrations).
 
@@ -175,6 +183,10 @@ class SqliteEngine(Engine):
     def sql(self, text: str) -> str:
         return text
 
+    def tables(self) -> dict[str, list[str]]:
+        names = [row[0] for row in self.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        return {name: [row["name"] for row in self.query(f'PRAGMA table_info("{name}")')] for name in names}
+
     def insert_id(self, connection: Any, sql: str, params: tuple[object, ...]) -> int:
         return int(connection.execute(sql, params).lastrowid or 0)
 
@@ -240,6 +252,18 @@ class PostgresEngine(Engine):
 
     def sql(self, text: str) -> str:
         return _PLACEHOLDER.sub("%s", text.replace("%", "%%"))
+
+    def tables(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for row in self.query("SELECT table_name, column_name FROM information_schema.columns"
+                              " WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"):
+            found.setdefault(str(row[0]), []).append(str(row[1]))
+        return found
+
+    def after_copy(self, tx: Tx, table: str) -> None:
+        sequence = tx.execute("SELECT pg_get_serial_sequence(?, 'id')", (table,)).fetchone()
+        if sequence is not None and sequence[0]:
+            tx.execute(f"SELECT setval(?, COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)", (sequence[0],))
 
     def insert_id(self, connection: Any, sql: str, params: tuple[object, ...]) -> int:
         return int(connection.execute(self.sql(sql + " RETURNING id"), params).fetchone()[0])
