@@ -67,6 +67,11 @@ class AdvisoryElection(Election):
 
     def close(self) -> None:
         with self._lock:
+            if self._held and self._connection is not None:
+                try:  # at once, not when the server notices the session ended
+                    self._connection.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+                except Exception:
+                    log.debug("unlocking the %s role failed; closing the session frees it", self.role, exc_info=True)
             self._held = False
             self._drop()
 
