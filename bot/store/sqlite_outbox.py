@@ -39,14 +39,18 @@ class OutboxTables(Database):
                 ).rowcount
             return count
 
-    def claim_outbox(self, owner: str, now: datetime, lease_until: datetime, platforms: Iterable[str] | None = None) -> list[OutboxItem]:
+    def claim_outbox(
+        self, owner: str, now: datetime, lease_until: datetime, platforms: Iterable[str] | None = None,
+        max_chats: int | None = None,
+    ) -> list[OutboxItem]:
         """Claim what is due (and what a dead process left behind) in the transaction that reads it.
 
         Two processes never claim the same row: claims take turns (``BEGIN IMMEDIATE`` on
         SQLite, an advisory lock on PostgreSQL, whose ``SELECT … FOR UPDATE SKIP LOCKED``
         also skips rows a worker is moving), and a claimed row is ``SENDING`` with a live
         lease. A chat another live process is sending to stays its: one sender per chat
-        at a time keeps the chat's flood limits across workers.
+        at a time keeps the chat's flood limits across workers. ``max_chats`` leaves the
+        other chats to the other workers.
         """
         allowed = None if platforms is None else set(platforms)
         with self._tx() as db:
@@ -60,6 +64,9 @@ class OutboxTables(Database):
             ).fetchall()
             rows = [row for row in rows if (allowed is None or row["platform"] in allowed)
                     and (row["platform"], row["chat"]) not in busy and _claimable(row, now)]
+            if max_chats is not None:
+                chats = list(dict.fromkeys((row["platform"], row["chat"]) for row in rows))[:max_chats]
+                rows = [row for row in rows if (row["platform"], row["chat"]) in set(chats)]
             db.executemany(
                 "UPDATE outbox SET state = ?, owner = ?, lease_until = ? WHERE id = ?",
                 [(Delivery.SENDING, owner, iso(lease_until), row["id"]) for row in rows],

@@ -90,6 +90,13 @@ class RateLimiter:
         if pause > 0:
             await self._sleep(pause)
 
+    def mark(self, platform: str, chat: str) -> None:
+        """The message whose slot was reserved last goes out only now (it waited its turn to be
+        in flight): count from now, so the next one keeps its spacing from the real send."""
+        sends = self._chat_sends.get((platform, chat))
+        if sends:
+            sends[-1] = max(sends[-1], self._clock())
+
     def remember(self, platform: str, chat: str, seconds_ago: float) -> None:
         """A message sent before this limiter existed (by an earlier run): it still counts."""
         sends = self._chat_sends.setdefault((platform, chat), deque(maxlen=100))
@@ -160,7 +167,8 @@ async def deliver(
     round_ = _Lane(store, senders, settings, limiter, clock, sleep, owner, report, in_flight)
     now = clock()
     alerts = await asyncio.to_thread(store.claim_alerts, owner, now, now + LEASE, platforms)
-    items = await asyncio.to_thread(store.claim_outbox, owner, now, now + LEASE, platforms)
+    # With workers sharing a state, one claim takes as many chats as one round has lanes; the rest are the others'.
+    items = await asyncio.to_thread(store.claim_outbox, owner, now, now + LEASE, platforms, MAX_LANES if store.shared else None)
     if fresh:  # read after claiming: the sends of whoever held these chats before are committed by now
         now = clock()
         for platform, chat, sent_at in await asyncio.to_thread(store.recent_sends, now - timedelta(minutes=1)):
@@ -210,6 +218,7 @@ async def _send_message(round_: _Lane, message: Message) -> tuple[bool, datetime
             return False, None
         try:
             async with round_.in_flight or contextlib.nullcontext():
+                round_.limiter.mark(message.platform, message.chat)
                 await asyncio.to_thread(store.move_outbox, ids, outbox.attempt(round_.clock()), owner=owner)
                 attempts += 1
                 await sender.send_reply(message.chat, message.reply, silent=message.reply.silent)
