@@ -283,9 +283,24 @@ class MedBotClient(discord.Client):
             log.warning("could not send the apology: %s", exc)
 
 
+class ShardedMedBotClient(MedBotClient, discord.AutoShardedClient):
+    """The same client over several gateway shards (``discord.shards``), for bots in many servers."""
+
+
 def build_client(core: MedBot, settings: Settings, **options: Any) -> MedBotClient:
-    """The Discord client for ``core``; ``options`` go to ``MedBotClient`` / ``discord.Client``."""
-    return MedBotClient(core, settings, **options)
+    """The Discord client for ``core``; ``options`` go to ``MedBotClient`` / ``discord.Client``.
+
+    ``discord.shards: auto | N`` makes it an ``AutoShardedClient``; ``discord.shard_ids``
+    picks the shards this worker connects (the other workers take the rest).
+    """
+    chosen = settings.platform("discord", DiscordSettings)
+    if chosen.shards is None:
+        return MedBotClient(core, settings, **options)
+    if isinstance(chosen.shards, int):
+        options.setdefault("shard_count", chosen.shards)
+        if chosen.shard_ids:
+            options.setdefault("shard_ids", list(chosen.shard_ids))
+    return ShardedMedBotClient(core, settings, **options)
 
 
 async def run_client(core: MedBot, settings: Settings, stop: asyncio.Event, *, client: MedBotClient | None = None) -> None:
