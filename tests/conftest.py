@@ -83,7 +83,7 @@ from tests.haystack import corpus_index, seed_index  # noqa: E402, F401
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[object]:
     """A real PostgreSQL server for the session (skips where its binaries or psycopg are absent)."""
-    from tests.pgserver import find_binaries, running_postgres
+    from benchmarks.postgres import find_binaries, running_postgres
 
     if find_binaries() is None:
         pytest.skip("PostgreSQL binaries (initdb, pg_ctl) are not installed")

@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for the tests: ``initdb`` and ``pg_ctl`` in a temp dir.
+"""A throwaway PostgreSQL server for the tests and `medbot bench`: ``initdb`` and ``pg_ctl`` in a temp dir.
 
 Debian's ``postgresql`` package (``.ci/run`` installs it) ships the binaries; ``initdb``
 refuses to run as root, so as root the cluster is made and run by the ``postgres`` user
