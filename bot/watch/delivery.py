@@ -32,7 +32,7 @@ from bot.core.replies import Reply, ReplyKind
 from bot.core.sending import PermanentFailure, RateLimit, Refused, RetryLater, Sender
 from bot.core.settings import Settings
 from bot.store import outbox_states as outbox
-from bot.store.records import Alert, utcnow
+from bot.store.records import Alert, OutboxItem, utcnow
 from bot.store.sqlite import Store
 from bot.watch.announce_notes import announcement_notes
 from bot.watch.messages import Message, plan_messages
@@ -161,23 +161,37 @@ async def deliver(
     report = DeliveryReport()
     platforms = list(senders)
     fresh = limiter is None
-    if limiter is None:
-        limiter = RateLimiter({name: limits_of(sender, store.shared) for name, sender in senders.items()}, sleep=sleep)
-    in_flight = asyncio.Lock() if store.shared else None
-    round_ = _Lane(store, senders, settings, limiter, clock, sleep, owner, report, in_flight)
+    shared = store.shared
+    in_flight = asyncio.Lock() if shared else None
     now = clock()
     alerts = await asyncio.to_thread(store.claim_alerts, owner, now, now + LEASE, platforms)
-    # With workers sharing a state, one claim takes as many chats as one round has lanes; the rest are the others'.
-    items = await asyncio.to_thread(store.claim_outbox, owner, now, now + LEASE, platforms, MAX_LANES if store.shared else None)
-    if fresh:  # read after claiming: the sends of whoever held these chats before are committed by now
+    while True:
+        if fresh:
+            limiter = RateLimiter({name: limits_of(sender, shared) for name, sender in senders.items()}, sleep=sleep)
+        assert limiter is not None
+        round_ = _Lane(store, senders, settings, limiter, clock, sleep, owner, report, in_flight)
         now = clock()
-        for platform, chat, sent_at in await asyncio.to_thread(store.recent_sends, now - timedelta(minutes=1)):
-            limiter.remember(platform, chat, (now - sent_at).total_seconds())
-    for alert in alerts:
-        await _send_alert(round_, alert)
+        # With workers sharing a state, one claim takes as many chats as a round has lanes; the others
+        # are for the other workers (and for this one's next claim).
+        items = await asyncio.to_thread(store.claim_outbox, owner, now, now + LEASE, platforms, MAX_LANES if shared else None)
+        if fresh:  # read after claiming: the sends of whoever held these chats before are committed by now
+            now = clock()
+            for platform, chat, sent_at in await asyncio.to_thread(store.recent_sends, now - timedelta(minutes=1)):
+                limiter.remember(platform, chat, (now - sent_at).total_seconds())
+        for alert in alerts:
+            await _send_alert(round_, alert)
+        alerts = []
+        await _send_claimed(round_, items)
+        if not shared or len({(item.platform, item.chat) for item in items}) < MAX_LANES:
+            break
+    return report
+
+
+async def _send_claimed(round_: _Lane, items: Sequence[OutboxItem]) -> None:
+    """One lane per chat, run concurrently (at most ``MAX_LANES`` at once)."""
     lanes: OrderedDict[tuple[str, str], list[Message]] = OrderedDict()
-    notes = await asyncio.to_thread(announcement_notes, store, [item.logged for item in items]) if items else {}
-    for message in plan_messages(items, settings.watch.digest_after, notes):
+    notes = await asyncio.to_thread(announcement_notes, round_.store, [item.logged for item in items]) if items else {}
+    for message in plan_messages(items, round_.settings.watch.digest_after, notes):
         lanes.setdefault((message.platform, message.chat), []).append(message)
     slots = asyncio.Semaphore(MAX_LANES)
 
@@ -186,7 +200,6 @@ async def deliver(
             await _run_lane(round_, messages)
 
     await asyncio.gather(*(run(messages) for messages in lanes.values()))
-    return report
 
 
 async def _run_lane(round_: _Lane, messages: Sequence[Message]) -> None:
