@@ -103,12 +103,14 @@ async def test_three_workers_deliver_300_announcements_through_kills(tmp_path: P
                     victim.kill()
                     victim.start()
                     await asyncio.sleep(1.5)
-                watcher.kill()  # the elected watcher dies; another worker must take the role and poll
+                watcher_died = watcher.kill()  # the elected watcher dies; another worker must take the role and poll
                 watcher.start()
                 await asyncio.sleep(1.0)
                 upstream.publish("lab", lab_list(FIRST + SECOND))  # 5 more papers, only a new watcher finds them
                 await wait_until(lambda: len(sent_titles(api)) >= 300, 150, "all 300 announcements")
                 counts = store.outbox_counts()
+                receiving = [w.name for w in workers if "receives updates now" in w.log_text()]
+                await api.wait_for("getUpdates", where=lambda call: call.at > watcher_died + 1, timeout=30)
         finally:
             for worker in workers:
                 worker.stop()
@@ -127,6 +129,7 @@ async def test_three_workers_deliver_300_announcements_through_kills(tmp_path: P
     for (who, _, end), (other, start, _) in zip(polls, polls[1:], strict=False):
         assert start >= end - 0.01 or who == other, (who, other, end, start)  # one watcher polling at any time
     assert len({who for who, _, _ in polls}) >= 2  # the role passed on when its holder died
+    assert len(receiving) == 1, receiving  # Telegram long polling follows the role: one poller (else 409)
 
 
 async def test_a_button_pressed_on_worker_b_opens_the_message_worker_a_sent(tmp_path: Path, postgres: object) -> None:
