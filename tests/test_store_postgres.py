@@ -147,3 +147,16 @@ def test_medbot_migrate_reports_the_schema_of_the_configured_state(tmp_path: Pat
     assert report["schema_version"] >= 4 and report["state"].startswith("postgresql://")
     assert not (tmp_path / "state.sqlite3").exists()  # the state is on the server, not in the data dir
     assert PAPER.key  # the shared fixtures are the store tests' own
+
+
+def test_a_worker_on_a_state_from_a_newer_medbot_refuses_to_start_in_one_line(tmp_path: Path, postgres: object) -> None:
+    from bot.store.records import MIGRATIONS
+
+    url = postgres.new_database()  # type: ignore[attr-defined]
+    with Store(url) as store, store._tx() as db:
+        store.engine.set_schema_version(db, len(MIGRATIONS) + 1)
+    done = subprocess.run(medbot_command("--data-dir", str(tmp_path), "serve"), capture_output=True, text=True, timeout=120,
+                          env=medbot_env(MEDBOT_STATE_URL=url, TELEGRAM_BOT_TOKEN="123:not-used"))
+    assert done.returncode == 2, done.stderr
+    [line] = [text for text in done.stderr.splitlines() if text.startswith("medbot:")]
+    assert "newer than this medbot knows" in line and "Traceback" not in done.stderr

@@ -23,6 +23,8 @@ from bot.run.cli_papers import Deps, add_paper_commands
 from bot.run.cli_state import add_state_commands, cmd_migrate
 from bot.run.cli_support import UsageError, load_core, settings
 from bot.run.terminal import DisplayableStream
+from bot.store.database import StoreVersionError
+from bot.store.engine import StateUnavailable
 from index.search_synonyms import SynonymsError
 
 if TYPE_CHECKING:
@@ -61,6 +63,9 @@ def _main(argv: Sequence[str] | None) -> int:
         print(str(exc).splitlines()[0] if str(exc) else "medbot: usage error", file=sys.stderr)
         return 2
     except SynonymsError as exc:  # a broken synonyms file: which file, which line, what
+        print(f"medbot: {exc}", file=sys.stderr)
+        return 2
+    except (StoreVersionError, StateUnavailable) as exc:  # a newer medbot's state, an unreachable server
         print(f"medbot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -57,13 +57,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def _open(target: str) -> Database:
     from bot.store.database import StoreVersionError
+    from bot.store.engine import StateUnavailable
     from bot.store.sqlite import Store
 
     try:
         return Store(target)
     except StoreVersionError as exc:
         raise UsageError(f"medbot: {exc}") from None
-    except ImportError:
-        raise UsageError("medbot: PostgreSQL needs psycopg: pip install 'medbot[postgres]'") from None
+    except StateUnavailable as exc:
+        raise UsageError(f"medbot: {exc}") from None
     except Exception as exc:  # an unreachable server, a refused password: one line, never the URL's secret
         raise UsageError(f"medbot: cannot open the state: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None

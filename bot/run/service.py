@@ -24,7 +24,9 @@ from bot.core.synonyms import SynonymsFollower
 from bot.run.election import ElectedReceivers
 from bot.run.lock import DataDirBusy, hold_lock
 from bot.run.platforms import PLATFORMS, chat_platforms, connect_one, install_redaction, is_unreachable, load
+from bot.store.database import StoreVersionError
 from bot.store.election import open_election
+from bot.store.engine import StateUnavailable
 from bot.watch.enrich import run_enricher
 from bot.watch.linkcheck import run_linkchecker
 from bot.watch.loop import run_watcher
@@ -84,7 +86,7 @@ def _serve_locked(settings: Settings) -> int:
     except OSError as exc:
         print(f"medbot: cannot use the data dir: {exc}", file=sys.stderr)
         return 2
-    except SynonymsError as exc:
+    except (SynonymsError, StoreVersionError, StateUnavailable) as exc:
         print(f"medbot: {exc}", file=sys.stderr)
         return 2
     try:

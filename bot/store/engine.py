@@ -21,7 +21,11 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-__all__ = ["Engine", "PostgresEngine", "Row", "SqliteEngine", "Tx", "is_postgres_url", "open_engine", "sqlite_path"]
+__all__ = ["Engine", "StateUnavailable", "PostgresEngine", "Row", "SqliteEngine", "Tx", "is_postgres_url", "open_engine", "sqlite_path"]
+
+
+class StateUnavailable(RuntimeError):
+    """The state cannot be opened (the server is unreachable, psycopg is missing): one line for the operator."""
 
 
 class Row(Protocol):
@@ -227,13 +231,19 @@ class PostgresEngine(Engine):
     shared = True
     lock_rows = " FOR UPDATE OF o SKIP LOCKED"
 
-    def __init__(self, url: str, *, max_size: int = 4) -> None:
-        from psycopg_pool import ConnectionPool
-
+    def __init__(self, url: str, *, max_size: int = 4, connect_timeout: float = 30.0) -> None:
         self.url = url
+        try:
+            from psycopg_pool import ConnectionPool, PoolTimeout
+        except ImportError:
+            raise StateUnavailable("state.url is a PostgreSQL URL: install psycopg (pip install 'medbot[postgres]')") from None
         self._pool = ConnectionPool(url, min_size=1, max_size=max_size, open=True, timeout=30,
                                     kwargs={"row_factory": _row_factory, "autocommit": True})
-        self._pool.wait(timeout=30)
+        try:
+            self._pool.wait(timeout=connect_timeout)
+        except PoolTimeout:
+            self._pool.close()
+            raise StateUnavailable(f"cannot reach the state at {self.describe()} (tried for {connect_timeout:g} s)") from None
 
     def describe(self) -> str:
         return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", self.url)
