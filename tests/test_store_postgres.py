@@ -160,3 +160,23 @@ def test_a_worker_on_a_state_from_a_newer_medbot_refuses_to_start_in_one_line(tm
     assert done.returncode == 2, done.stderr
     [line] = [text for text in done.stderr.splitlines() if text.startswith("medbot:")]
     assert "newer than this medbot knows" in line and "Traceback" not in done.stderr
+
+
+def test_a_new_worker_needs_only_the_url_its_index_comes_from_the_snapshots(tmp_path: Path, postgres: object) -> None:
+    from bot.core.bot import MedBot
+    from bot.core.config import load_settings
+    from bot.store.records import Version
+
+    url = postgres.new_database()  # type: ignore[attr-defined]
+    text = "# Lab\n\n## Zebrafish\n\n* [Zebrafish heart atlas](https://example.org/zf-heart) - regeneration.\n"
+    with Store(url) as watcher_side:  # what the elected watcher fetched and kept
+        watcher_side.accept_version("lab", Version(text, "h-lab", ()), now=T0, poll_id=watcher_side.begin_poll(T0))
+    config = tmp_path / "medbot.yaml"
+    config.write_text(f"sources:\n  - name: lab\n    url: http://127.0.0.1:9/lab.md\nstate:\n  url: {url}\n", encoding="utf-8")
+    settings = load_settings(config, tmp_path / "fresh-worker", environ={})
+    core = MedBot.load(settings=settings)  # an empty data dir; upstream never reached
+    try:
+        hits = core.index.search("zebrafish heart").hits
+        assert [hit.entry.title for hit in hits] == ["Zebrafish heart atlas"]
+    finally:
+        core.close()

@@ -56,7 +56,7 @@ Matcher = Callable[[str, Entry], bool]
 
 
 class Store(OutboxTables, Database):
-    """The SQLite state file: sources, the log, subscriptions, the outbox and alerts."""
+    """The state (a SQLite file or PostgreSQL): sources, the log, subscriptions, the outbox, alerts, button tokens."""
 
     # --- sources --------------------------------------------------------------------
 
