@@ -134,6 +134,8 @@ def format_table(figures: dict[str, Any]) -> str:
         ("diff of a 5,000-entry list", lookup(figures, "diff.diff_s"), "s"),
         ("watcher poll of all sources", lookup(figures, "poll.poll_s"), "s"),
         ("watcher first poll (baselines)", lookup(figures, "poll.first_poll_s"), "s"),
+        ("delivery, 1 worker (PostgreSQL)", lookup(figures, "delivery.workers_1.msgs_per_s"), "msg/s"),
+        ("delivery, 3 workers (PostgreSQL)", lookup(figures, "delivery.workers_3.msgs_per_s"), "msg/s"),
         ("peak RSS, build process", figures.get("peak_rss_build_mb"), "MB"),
         ("peak RSS, build's largest child", figures.get("peak_rss_build_child_mb"), "MB"),
         ("peak RSS, query process", figures.get("peak_rss_query_mb"), "MB"),

@@ -5,7 +5,8 @@ The run: copy the seeds and the corpus into a scratch workspace; parse every lis
 changed list (child process); start ``medbot search`` cold a few times; run the query
 set through ``SearchIndex.search`` and ``core.handle`` (child process); build and query
 SQLite FTS5 and plain Whoosh on the same entries (one child each); diff a 5,000-entry
-list; poll many sources on a loopback server. Then compare, check the targets, print.
+list; poll many sources on a loopback server; deliver announcements with 1 and 3 workers
+on PostgreSQL. Then compare, check the targets, print.
 """
 
 from __future__ import annotations
@@ -168,6 +169,12 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
         started = time.perf_counter()
         figures["poll"] = run_worker("poll", {"sources": 50 if quick else 1000})
         phase("poll", started)
+        started = time.perf_counter()
+        figures["delivery"] = run_worker("delivery", {"messages": 150 if quick else 600, "chats": 30 if quick else 60,
+                                                      "latency_ms": 20, "workers": [1, 3]})
+        if figures["delivery"].get("skipped"):
+            notes.append(f"delivery skipped: {figures['delivery']['skipped']}")
+        phase("delivery", started)
 
     figures["ratios"] = ratios(figures)
     figures["targets"] = check_targets(figures)
@@ -179,6 +186,8 @@ def run_bench(corpus: Path | None, *, quick: bool, out_dir: Path | None) -> dict
         "peak_rss_build_child_mb is the build's largest child process (parse forks or Whoosh's writer)",
         "web is /search of `medbot web` on a loopback port, 10 results a page, after the core.handle passes: "
         "server = the app's Server-Timing (handler to rendered page), round_trip adds loopback HTTP",
+        "delivery is announcements a second through `deliver` with 1 and 3 worker processes on one local "
+        "PostgreSQL, a 20 ms send and no flood limits (one message in flight per worker)",
         "search is the steady state (after a first pass over the query set in a fresh process); "
         "search_first_pass is that first pass, with nothing cached yet",
     ]

@@ -219,6 +219,12 @@ def poll_phase(args: dict[str, Any]) -> dict[str, Any]:
     return poll_sources(int(args["sources"]))
 
 
+def delivery_phase(args: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks.deliverybench import delivery_phase as run
+
+    return run(args)
+
+
 PHASES = {
     "medbot-build": medbot_build,
     "medbot-query": medbot_query,
@@ -226,6 +232,7 @@ PHASES = {
     "bundled-relevance": _bundled_relevance,
     "diff": diff_phase,
     "poll": poll_phase,
+    "delivery": delivery_phase,
 }
 
 

@@ -78,3 +78,24 @@ def lab_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 # The bundled and haystack indexes (with vectors when the model is here), built once per
 # session for every module that asks (tests/haystack.py).
 from tests.haystack import corpus_index, seed_index  # noqa: E402, F401
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[object]:
+    """A real PostgreSQL server for the session (skips where its binaries or psycopg are absent)."""
+    from benchmarks.postgres import find_binaries, running_postgres
+
+    if find_binaries() is None:
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) are not installed")
+    pytest.importorskip("psycopg")
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a store under test keeps its state: a fresh SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "state.sqlite3")
+    server = request.getfixturevalue("postgres")
+    return str(server.new_database())

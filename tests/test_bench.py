@@ -64,6 +64,14 @@ def test_a_maintainer_runs_the_quick_bench_on_a_tiny_corpus_and_gets_every_figur
     assert figures["diff"]["entries"] > 0 and "diff_s" in figures["diff"]
     assert figures["poll"]["poll_s"] > 0  # the watcher is part of medbot: its poll is always measured
     assert figures["poll"]["sources"] == 50 and figures["poll"]["not_modified"] > 0
+    delivery = figures["delivery"]  # 1 and 3 workers on one PostgreSQL (skipped, saying why, without one)
+    if "skipped" not in delivery:
+        for workers in ("workers_1", "workers_3"):
+            assert delivery[workers]["sent"] == delivery["messages"] and delivery[workers]["msgs_per_s"] > 0, workers
+        assert "delivery, 3 workers" in subprocess.run(
+            [sys.executable, "-c", "import json,sys; from benchmarks.report import format_table;"
+             " print(format_table(json.load(sys.stdin)))"], input=done.stdout, capture_output=True, text=True,
+            env=_env(), cwd=REPO, timeout=60).stdout
     assert [row["target"] for row in figures["targets"]] == [
         "query p50 through core.handle",
         "query p99 through core.handle",

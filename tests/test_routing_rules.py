@@ -114,7 +114,7 @@ def test_a_state_file_from_before_routing_keeps_its_subscriptions_and_queue(tmp_
     db.commit()
     db.close()
     with Store(path) as store:
-        assert store.schema_version == len(MIGRATIONS) == 4
+        assert store.schema_version == len(MIGRATIONS) >= 4
         [sub] = store.list_subscriptions("telegram", "-1001")
         assert (sub.filter, sub.thread, sub.role, sub.schedule) == ("cells", "", "", "now")
         assert store.chat_settings("telegram", "-1001").timezone is None

@@ -1,11 +1,13 @@
-"""The watcher's SQLite state: what survives a restart, and what counts as new."""
+"""The watcher's state: what survives a restart, and what counts as new.
+
+Every test runs on both engines (``state_url``: a SQLite file, a fresh PostgreSQL database).
+"""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -38,26 +40,27 @@ def version(*entries: Entry, text: str = "v") -> Version:
     return Version(text=text, content_hash=f"hash-{text}", entries=entries)
 
 
-def test_a_fresh_file_is_migrated_to_the_latest_schema_and_reopens(tmp_path: Path) -> None:
-    path = tmp_path / "state.sqlite3"
-    Store(path).close()
-    with Store(path) as store:
+def test_a_fresh_state_is_migrated_to_the_latest_schema_and_reopens(state_url: str) -> None:
+    Store(state_url).close()
+    with Store(state_url) as store:
         assert store.schema_version == len(MIGRATIONS)
+        assert store.migrate() == []  # ``medbot migrate`` again: nothing to do
         assert store.source_states() == {}
-    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    if not state_url.startswith("postgresql://"):
+        assert sqlite3.connect(state_url).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_a_state_file_from_a_newer_medbot_is_refused_not_damaged(tmp_path: Path) -> None:
-    path = tmp_path / "state.sqlite3"
-    Store(path).close()
-    with sqlite3.connect(path) as db:
-        db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+def test_a_state_from_a_newer_medbot_is_refused_not_damaged(state_url: str) -> None:
+    with Store(state_url) as store, store._tx() as db:
+        store.engine.set_schema_version(db, len(MIGRATIONS) + 1)
     with pytest.raises(StoreVersionError, match="newer than this medbot knows"):
-        Store(path)
+        Store(state_url)
+    with pytest.raises(StoreVersionError, match="upgrade medbot"):
+        Store(state_url, migrate=False)
 
 
-def test_an_accepted_version_survives_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "state.sqlite3"
+def test_an_accepted_version_survives_a_restart(state_url: str) -> None:
+    path = state_url
     with Store(path) as store:
         poll = store.begin_poll(T0)
         store.accept_version("list-a", Version(text="# A\n", content_hash="h1", entries=(PAPER,), etag='"e1"'), now=T0, poll_id=poll)
@@ -68,8 +71,8 @@ def test_an_accepted_version_survives_a_restart(tmp_path: Path) -> None:
         assert store.snapshot("unknown") is None
 
 
-def test_only_never_seen_identities_are_logged_and_routed(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.db") as store:
+def test_only_never_seen_identities_are_logged_and_routed(state_url: str) -> None:
+    with Store(state_url) as store:
         everyone = store.add_subscription("telegram", "-100", "", "u1", now=T0)
         genomics = store.add_subscription("telegram", "-200", "single cell", "u2", now=T0)
         store.accept_version("list-a", version(PAPER, text="1"), now=T0, poll_id=store.begin_poll(T0))  # baseline
@@ -86,8 +89,8 @@ def test_only_never_seen_identities_are_logged_and_routed(tmp_path: Path) -> Non
         assert sorted((item.subscription_id, item.chat) for item in due) == [(everyone.id, "-100"), (genomics.id, "-200")]
 
 
-def test_a_paper_added_to_two_lists_in_one_poll_is_one_log_entry_naming_both(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.db") as store:
+def test_a_paper_added_to_two_lists_in_one_poll_is_one_log_entry_naming_both(state_url: str) -> None:
+    with Store(state_url) as store:
         store.add_subscription("telegram", "-100", "", "u1", now=T0)
         store.accept_version("list-a", version(text="a0"), now=T0, poll_id=store.begin_poll(T0))
         store.accept_version("list-b", version(text="b0"), now=T0, poll_id=store.begin_poll(T0))
@@ -103,8 +106,8 @@ def test_a_paper_added_to_two_lists_in_one_poll_is_one_log_entry_naming_both(tmp
         assert store.accept_version("list-c", version(PAPER, text="c1"), now=T0, poll_id=store.begin_poll(T0), candidates=(PAPER,)) == []
 
 
-def test_failures_count_up_without_touching_the_good_state(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.db") as store:
+def test_failures_count_up_without_touching_the_good_state(state_url: str) -> None:
+    with Store(state_url) as store:
         store.accept_version("list-a", Version(text="good", content_hash="h", entries=(PAPER,), etag='"e"'), now=T0, poll_id=store.begin_poll(T0))
         state = store.update_source("list-a", lambda s: poll_states.failed(s, T0, "HTTP 500", T0 + timedelta(hours=2)))
         assert poll_states.state_of(state) is PollState.FAILING
@@ -116,8 +119,8 @@ def test_failures_count_up_without_touching_the_good_state(tmp_path: Path) -> No
         assert poll_states.state_of(store.source_state("list-a")) is PollState.GOOD
 
 
-def test_unsubscribing_cancels_what_was_still_queued(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.db") as store:
+def test_unsubscribing_cancels_what_was_still_queued(state_url: str) -> None:
+    with Store(state_url) as store:
         sub = store.add_subscription("discord", "42", "", "u", now=T0)
         assert store.add_subscription("discord", "42", "", "u2", now=T0).id == sub.id  # same filter: same subscription
         store.accept_version("l", version(text="0"), now=T0, poll_id=store.begin_poll(T0))
@@ -128,8 +131,8 @@ def test_unsubscribing_cancels_what_was_still_queued(tmp_path: Path) -> None:
         assert store.list_subscriptions("discord", "42") == []
 
 
-def test_config_announcement_chats_become_subscriptions_and_leave_with_the_config(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.db") as store:
+def test_config_announcement_chats_become_subscriptions_and_leave_with_the_config(state_url: str) -> None:
+    with Store(state_url) as store:
         store.sync_config_subscriptions([("telegram", "-1", ""), ("telegram", "-2", "genomics")])
         store.sync_config_subscriptions([("telegram", "-1", ""), ("telegram", "-2", "genomics")])
         assert sorted((s.chat, s.filter, s.created_by) for s in store.list_subscriptions()) == [
@@ -139,8 +142,8 @@ def test_config_announcement_chats_become_subscriptions_and_leave_with_the_confi
         assert [s.chat for s in store.list_subscriptions()] == ["-1"]
 
 
-def test_rows_caught_in_flight_by_a_crash_are_pending_again(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
+def test_rows_caught_in_flight_by_a_crash_are_pending_again(state_url: str) -> None:
+    path = state_url
     with Store(path) as store:
         store.add_subscription("telegram", "-100", "", "u", now=T0)
         store.accept_version("l", version(text="0"), now=T0, poll_id=store.begin_poll(T0))
@@ -155,8 +158,8 @@ def test_rows_caught_in_flight_by_a_crash_are_pending_again(tmp_path: Path) -> N
         assert (again.id, again.attempts) == (row.id, 1)
 
 
-def test_threads_can_share_one_store(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.db") as store:
+def test_threads_can_share_one_store(state_url: str) -> None:
+    with Store(state_url) as store:
         def subscribe(n: int) -> None:
             for i in range(20):
                 store.add_subscription("telegram", f"chat-{n}", f"topic {i}", "u")

@@ -18,7 +18,7 @@ from adapters.discord.render import clip
 from bot.core.replies import Button
 
 if TYPE_CHECKING:
-    from adapters.discord_bot import MedBotClient
+    from adapters.discord.client import MedBotClient
 
 __all__ = ["BUTTON_PREFIX", "NO_MENTIONS", "PagerView"]
 

@@ -29,4 +29,10 @@ def _secrets(settings: Settings) -> list[str]:
     return [token, webhook_secret(token)] if token else []
 
 
-PLATFORM = Platform(name="telegram", settings_type=TelegramSettings, connect=_connect, token_env=TOKEN_ENV, secrets=_secrets)
+def _polls(settings: Settings) -> bool:
+    """Long polling (no webhook): Telegram answers a second poller with 409, so one worker polls."""
+    return not settings.platform("telegram", TelegramSettings).webhook_url
+
+
+PLATFORM = Platform(name="telegram", settings_type=TelegramSettings, connect=_connect, token_env=TOKEN_ENV, secrets=_secrets,
+                    single_receiver=_polls)

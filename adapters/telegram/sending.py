@@ -80,6 +80,7 @@ class TelegramSender:
 
     platform = "telegram"
     limits = RateLimit()  # PTB's AIORateLimiter already keeps Telegram's limits: not twice
+    shared_limits = RateLimit(chat_interval=1.0, chat_per_minute=20)  # workers sharing a state: PTB sees one process
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot

@@ -49,7 +49,8 @@ class MedBot:
         self.index = index
         self.store = store
         self.registry = registry or Registry(COMMANDS, PAGERS)
-        self.tokens = PageTokens()
+        # Workers sharing a state share tokens too (a press may reach another worker); a lab's stay in memory.
+        self.tokens = PageTokens(backing=store if store.shared else None)
         self.budget = CommandBudget()
         self.last_sync: SyncReport | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="medbot-index")
@@ -69,7 +70,7 @@ class MedBot:
         """Settings read, data dir made, store opened, index opened and brought up to date."""
         settings = settings or load_settings(config_path, data_dir)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = Store(settings.state_path)
+        store = Store(settings.state_url)
         index = SearchIndex.open(settings.index_dir, settings.synonyms_path, settings.search_model)
         core = cls(settings, index, store)
         if sync:
@@ -132,7 +133,7 @@ class MedBot:
     async def press(self, payload: str, ctx: Context) -> Reply:
         """Resolve a button payload (a page, another random pick, a suggested search)."""
         ctx = await self.chat_language(ctx)
-        action = decode(payload, self.tokens)
+        action = await asyncio.to_thread(decode, payload, self.tokens) if self.store.shared else decode(payload, self.tokens)
         pager = self.registry.pager_for_code(action.code) if action is not None else None
         if action is None or pager is None:
             return Reply(text=(t(ctx.lang, "stale_button"),), is_error=True, ephemeral=True, language=ctx.lang)

@@ -31,6 +31,7 @@ from bot.core.settings import (
     SearchSettings,
     Settings,
     SourceConfig,
+    StateSettings,
     WatchSettings,
     convert_section,
     env_overrides,
@@ -48,7 +49,7 @@ __all__ = [
     "load_settings",
 ]
 
-CORE_KEYS = ("sources", "data_dir", "synonyms", "search", "watch", "enrich", "linkcheck", "platforms")
+CORE_KEYS = ("sources", "data_dir", "synonyms", "search", "state", "watch", "enrich", "linkcheck", "platforms")
 
 
 class PlatformSchema(Protocol):
@@ -121,6 +122,8 @@ def load_settings(
         synonyms_path=synonyms,
         watch=watch,
         search=_parse_search(_section(raw, "search", label), env, label, base_dir if path is not None else None),
+        state=convert_section({**_section(raw, "state", label), **env_overrides(env, "state", StateSettings)}, StateSettings,
+                              f"{label}: state"),
         enrich=parse_enrich(raw.get("enrich"), label, env),
         linkcheck=parse_linkcheck(raw.get("linkcheck"), label, env),
         platform_sections=sections,

@@ -101,7 +101,7 @@ def write_feed(store: Store, output: str | Path | TextIO | None = None, *, days:
 
 def feed_main(settings: Settings, output: str | None) -> int:
     """``medbot feed [--output FILE]``: exit status 0; the count goes to stderr with a file."""
-    with Store(settings.state_path) as store:
+    with Store(settings.state_url) as store:
         count = write_feed(store, output)
     if output and output != "-":
         print(f"wrote {count} entr{'y' if count == 1 else 'ies'} to {output}", file=sys.stderr)

@@ -2,7 +2,8 @@
 
 Telegram allows 64 bytes of callback data, so a payload carries the request itself when
 it fits (``s|2|lesion detection`` survives a restart) and otherwise a short-lived token
-kept here. The first letter is the pager's code (``bot/core/commands/__init__.py``
+kept here and, when a store backs it, in the state, so a press that reaches another
+worker than the one that sent the message still resolves. The first letter is the pager's code (``bot/core/commands/__init__.py``
 lists them); an upper-case letter means "the argument is a token". Topics are named by
 a short hash of their path, which is stable across restarts because it is computed
 from the path, not stored.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Protocol
 
 from cachetools import TTLCache
 
@@ -35,19 +37,40 @@ def path_hash(path: tuple[str, ...]) -> str:
     return hashlib.blake2s("\x1f".join(path).encode("utf-8"), digest_size=5).hexdigest()
 
 
-class PageTokens:
-    """Arguments too long for a payload, remembered for a while (LRU with a time limit)."""
+class TokenBacking(Protocol):
+    """Where tokens outlive this process (``Store.put_token``/``get_token``): shared by workers."""
 
-    def __init__(self, ttl_seconds: float = 6 * 3600, capacity: int = 10_000) -> None:
+    def put_token(self, token: str, argument: str, ttl_seconds: float) -> None: ...
+
+    def get_token(self, token: str) -> str | None: ...
+
+
+class PageTokens:
+    """Arguments too long for a payload, remembered for a while (LRU with a time limit).
+
+    With a ``backing`` store each token is also written there (one small insert), and a
+    token this process never made is looked up there: any worker resolves any button.
+    """
+
+    def __init__(self, ttl_seconds: float = 6 * 3600, capacity: int = 10_000, backing: TokenBacking | None = None) -> None:
         self._items: TTLCache[str, str] = TTLCache(maxsize=capacity, ttl=ttl_seconds)
+        self._ttl = ttl_seconds
+        self._backing = backing
 
     def put(self, argument: str) -> str:
         token = secrets.token_urlsafe(9)
         self._items[token] = argument
+        if self._backing is not None:
+            self._backing.put_token(token, argument, self._ttl)
         return token
 
     def get(self, token: str) -> str | None:
-        return self._items.get(token)
+        found = self._items.get(token)
+        if found is None and self._backing is not None:
+            found = self._backing.get_token(token)
+            if found is not None:
+                self._items[token] = found
+        return found
 
 
 def encode(action: Action, tokens: PageTokens) -> str:

@@ -52,6 +52,9 @@ class Platform:
     """Every secret derived from the settings (token, webhook secret), for log redaction."""
     enabled: Callable[[Settings], bool] = field(default=lambda settings: True)
     """Whether the settings ask for it at all (the web page runs only with a port)."""
+    single_receiver: Callable[[Settings], bool] = field(default=lambda settings: False)
+    """Whether only one process may receive its updates (Telegram long polling: a second
+    poller gets 409). Workers sharing a state then receive only while elected watcher."""
 
     def token(self, settings: Settings) -> str | None:
         return settings.secret(self.token_env) if self.token_env else None

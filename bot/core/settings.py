@@ -26,6 +26,7 @@ __all__ = [
     "NonNegative",
     "Settings",
     "SourceConfig",
+    "StateSettings",
     "WatchSettings",
     "convert_section",
     "env_overrides",
@@ -78,6 +79,8 @@ class WatchSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Hosts besides a list's own that its redirects may lead to."""
     timezone: str = "UTC"
     """The time zone of scheduled digests in chats that set none (``/settings tz``)."""
+    tick: NonNegative = 30.0
+    """Seconds between delivery rounds (and, with several workers, between asks for the watcher role)."""
 
 
 class EnrichSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -112,6 +115,15 @@ class LinkcheckSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
 
 DEFAULT_SEARCH_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 """Used when it is in the data dir's model cache or can be downloaded; else lexical search."""
+
+
+class StateSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    url: str = ""
+    """Empty: the SQLite file in the data dir. ``postgresql://…``: a server several workers share."""
+
+    def __post_init__(self) -> None:
+        if self.url and not self.url.startswith(("postgresql://", "postgres://", "sqlite:///")):
+            raise ValueError(f"url: expected postgresql://… or sqlite:///path, got {self.url.split('://')[0]!r}")
 
 
 class SearchSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -149,6 +161,7 @@ class Settings:
     synonyms_path: Path = DATA_DIR / "synonyms.yaml"
     watch: WatchSettings = field(default_factory=WatchSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
+    state: StateSettings = field(default_factory=StateSettings)
     enrich: EnrichSettings = field(default_factory=EnrichSettings)
     linkcheck: LinkcheckSettings = field(default_factory=LinkcheckSettings)
     platform_sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -165,6 +178,14 @@ class Settings:
     @property
     def state_path(self) -> Path:
         return self.data_dir / "state.sqlite3"
+
+    @property
+    def state_url(self) -> str:
+        """Where the state lives: ``state.url`` (env ``MEDBOT_STATE_URL``), else the data dir's file.
+
+        May hold a password: show ``bot.store.engine`` ``describe()``, never this.
+        """
+        return self.state.url or str(self.state_path)
 
     @property
     def label(self) -> str:

@@ -21,8 +21,11 @@ from bot.run.cli_check import cmd_check
 from bot.run.cli_deliveries import add_deliveries_command
 from bot.run.cli_ops import cmd_bench, cmd_chat, cmd_diff, cmd_feed, cmd_index, cmd_parse, cmd_serve, cmd_sources, cmd_watch, cmd_web
 from bot.run.cli_papers import Deps, add_paper_commands
+from bot.run.cli_state import add_state_commands, cmd_migrate
 from bot.run.cli_support import UsageError, load_core, settings
 from bot.run.terminal import DisplayableStream
+from bot.store.database import StoreVersionError
+from bot.store.engine import StateUnavailable
 from index.search_synonyms import SynonymsError
 
 if TYPE_CHECKING:
@@ -61,6 +64,9 @@ def _main(argv: Sequence[str] | None) -> int:
         print(str(exc).splitlines()[0] if str(exc) else "medbot: usage error", file=sys.stderr)
         return 2
     except SynonymsError as exc:  # a broken synonyms file: which file, which line, what
+        print(f"medbot: {exc}", file=sys.stderr)
+        return 2
+    except (StoreVersionError, StateUnavailable) as exc:  # a newer medbot's state, an unreachable server
         print(f"medbot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -133,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--source", metavar="NAME", help="with --once: poll only this source")
     feed = add("feed", cmd_feed, "write an Atom feed of new entries", json_flag=False)
     feed.add_argument("--output", metavar="FILE", help="file to write (default: stdout)")
+    add_state_commands(add("migrate", cmd_migrate, "apply the state's migrations, or copy a state (--from URL --to URL)"))
     add("serve", cmd_serve, "run Telegram and/or Discord (whichever tokens are set) plus the watcher", json_flag=False)
     add("chat", cmd_chat, "console chat: type /search ... lines, read replies", json_flag=False)
     web = add("web", cmd_web, "serve the web page: search, topics, entries, new entries, feed", json_flag=False)

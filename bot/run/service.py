@@ -21,8 +21,12 @@ from bot.core.platform import Platform
 from bot.core.sending import Sender
 from bot.core.settings import ConfigError
 from bot.core.synonyms import SynonymsFollower
+from bot.run.election import ElectedReceivers
 from bot.run.lock import DataDirBusy, hold_lock
 from bot.run.platforms import PLATFORMS, chat_platforms, connect_one, install_redaction, is_unreachable, load
+from bot.store.database import StoreVersionError
+from bot.store.election import open_election
+from bot.store.engine import StateUnavailable
 from bot.watch.enrich import run_enricher
 from bot.watch.linkcheck import run_linkchecker
 from bot.watch.loop import run_watcher
@@ -82,7 +86,7 @@ def _serve_locked(settings: Settings) -> int:
     except OSError as exc:
         print(f"medbot: cannot use the data dir: {exc}", file=sys.stderr)
         return 2
-    except SynonymsError as exc:
+    except (SynonymsError, StoreVersionError, StateUnavailable) as exc:
         print(f"medbot: {exc}", file=sys.stderr)
         return 2
     try:
@@ -106,9 +110,11 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
         try:
             await core.warm()
             senders: dict[str, Sender] = {}
+            election = open_election(settings.state_url)
+            elected_only = [p for p in chat_platforms(settings) if core.store.shared and p.single_receiver(settings)]
             for platform in chat_platforms(settings):
                 try:
-                    connection = await connect_one(core, settings, platforms, platform, chat=True)
+                    connection = await connect_one(core, settings, platforms, platform, chat=platform not in elected_only)
                 except Exception as exc:
                     if not is_unreachable(exc):
                         raise
@@ -119,7 +125,8 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
                 if connection.sender is not None:  # the web page answers but delivers nothing
                     senders[platform.name] = connection.sender
                 tasks[platform.name] = asyncio.create_task(connection.wait_closed(), name=platform.name)
-            tasks["watcher"] = asyncio.create_task(run_watcher(core, settings, senders, stop), name="watcher")
+            on_role = ElectedReceivers(core, settings, elected_only) if elected_only else None
+            tasks["watcher"] = asyncio.create_task(run_watcher(core, settings, senders, stop, election, on_role), name="watcher")
             tasks["synonyms"] = asyncio.create_task(follow_synonyms(core, settings, stop), name="synonyms")
             # slow background passes; each returns at once when turned off (enrich: false, linkcheck: false)
             tasks["enricher"] = asyncio.create_task(run_enricher(core, settings, stop), name="enricher")

@@ -16,6 +16,7 @@ from bot.core.bot import MedBot
 from bot.core.sending import Sender
 from bot.core.settings import Settings
 from bot.run.platforms import PLATFORMS, connect_all, install_redaction, senders_of
+from bot.store.election import open_election
 from bot.store.records import SourceState, utcnow
 from bot.watch.delivery import deliver
 from bot.watch.loop import http_client, index_updater, prepare, run_watcher
@@ -46,7 +47,7 @@ async def watch_main(settings: Settings, once: bool, force: bool = False) -> int
             if not once:
                 stop = asyncio.Event()
                 _stop_on_signals(stop)
-                await run_watcher(core, settings, senders, stop)
+                await run_watcher(core, settings, senders, stop, open_election(settings.state_url))
                 return 0
             return await _once(core, settings, senders, force)
     finally:

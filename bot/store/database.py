@@ -1,46 +1,48 @@
-"""The state file's connection: one SQLite database in WAL mode, one write transaction at a time.
+"""The state's connection: an ``Engine`` (SQLite file or PostgreSQL), migrated on open.
 
-The table modules (``sqlite_sources``, ``sqlite_outbox``) add typed methods for their
-tables on top of this; ``Store`` (``bot/store/sqlite.py``) is all of them together.
+The table modules (``sqlite_outbox``, ``metadata``) add typed methods for their tables on
+top of this; ``Store`` (``bot/store/sqlite.py``) is all of them together. The same
+migrations run on both engines (``records.MIGRATIONS``), each in one transaction with
+its schema version, so a crash never leaves half a migration.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Self
 
-from bot.store.records import (
-    MIGRATIONS,
-)
+from bot.store.engine import Engine, Row, Tx, open_engine
+from bot.store.records import MIGRATIONS
 
 __all__ = ["Database", "StoreVersionError"]
 
 
 class StoreVersionError(RuntimeError):
-    """The state file was written by a newer medbot: refuse rather than damage it."""
+    """The state was written by a newer medbot: refuse rather than damage it."""
 
 
 class Database:
-    """The SQLite state file. Open once per process; safe to share across threads."""
+    """The state. Open once per process; safe to share across threads.
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=30000")
-        self._migrate()
+    ``target`` is a file path, ``sqlite:///path`` or ``postgresql://…`` (``state.url``).
+    """
+
+    def __init__(self, target: str | Path, *, migrate: bool = True) -> None:
+        self.engine: Engine = open_engine(target)
+        self.path = Path(getattr(self.engine, "path", "")) if self.engine.dialect == "sqlite" else None
+        try:
+            if migrate:
+                self.migrate()
+            else:
+                self.check_version()
+        except BaseException:
+            self.engine.close()
+            raise
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.engine.close()
 
     def __enter__(self) -> Self:
         return self
@@ -48,37 +50,47 @@ class Database:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def shared(self) -> bool:
+        """Whether other workers share this state (PostgreSQL): claims and the watcher are elected."""
+        return self.engine.shared
+
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; ``BEGIN IMMEDIATE`` so two processes never interleave."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _tx(self) -> Iterator[Tx]:
+        with self.engine.tx() as tx:
+            yield tx
 
-    def _query(self, sql: str, params: Iterable[object] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, tuple(params)).fetchall()
+    def _query(self, sql: str, params: Iterable[object] = ()) -> list[Row]:
+        return self.engine.query(sql, params)
 
-    def _migrate(self) -> None:
-        with self._tx() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > len(MIGRATIONS):
-                raise StoreVersionError(
-                    f"{self.path}: the state file is at schema version {version}, newer than this medbot knows"
-                    f" ({len(MIGRATIONS)}); upgrade medbot or point it at another data dir"
-                )
+    def migrate(self) -> list[int]:
+        """Apply the migrations this state lacks (``medbot migrate``); the versions applied."""
+        applied: list[int] = []
+        with self._tx() as tx:
+            self.engine.serialize(tx, "migrate")  # workers starting together migrate once
+            version = self.engine.schema_version(tx)
+            self._refuse_newer(version)
             for number, script in enumerate(MIGRATIONS[version:], version + 1):
-                for statement in script.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA user_version = {int(number)}")  # a PRAGMA takes no parameters
+                for statement in self.engine.statements(script):
+                    tx.execute(statement)
+                self.engine.set_schema_version(tx, number)
+                applied.append(number)
+        return applied
+
+    def check_version(self) -> int:
+        with self._tx() as tx:
+            version = self.engine.schema_version(tx)
+        self._refuse_newer(version)
+        return version
+
+    def _refuse_newer(self, version: int) -> None:
+        if version > len(MIGRATIONS):
+            raise StoreVersionError(
+                f"{self.engine.describe()}: the state is at schema version {version}, newer than this medbot knows"
+                f" ({len(MIGRATIONS)}); upgrade medbot or point it at another state"
+            )
 
     @property
     def schema_version(self) -> int:
-        return int(self._query("PRAGMA user_version")[0][0])
-
+        with self._tx() as tx:
+            return self.engine.schema_version(tx)

@@ -1,7 +1,7 @@
 """What medbot learned about papers beyond the lists: metadata, link health, provenance.
 
-Three tables of the state file (migration 2 in ``records.py``), read and written through
-the ``Store``'s one connection and lock, so these writes never interleave with the
+Three tables of the state (migration 3 in ``records.py``), read and written through
+the ``Store``'s engine, so these writes never interleave with the
 watcher's transactions. Synchronous like ``Store``: async callers use
 ``asyncio.to_thread``. Rows become the frozen records below and nowhere else.
 """
@@ -124,8 +124,10 @@ class MetadataStore:
         del data["key"], data["service"], data["fetched_at"]
         with self.store._tx() as db:
             db.execute(
-                "INSERT OR REPLACE INTO paper_meta (key, service, status, data, etag, last_modified, fetched_at, error)"
-                " VALUES (?, ?, 'ok', ?, ?, ?, ?, NULL)",
+                "INSERT INTO paper_meta (key, service, status, data, etag, last_modified, fetched_at, error)"
+                " VALUES (?, ?, 'ok', ?, ?, ?, ?, NULL) ON CONFLICT (key) DO UPDATE SET service = excluded.service,"
+                " status = excluded.status, data = excluded.data, etag = excluded.etag,"
+                " last_modified = excluded.last_modified, fetched_at = excluded.fetched_at, error = NULL",
                 (meta.key, meta.service, json.dumps(data, ensure_ascii=False), etag, last_modified, iso(now)),
             )
 
@@ -201,8 +203,11 @@ class MetadataStore:
     def save_provenance(self, record: Provenance, now: datetime) -> None:
         with self.store._tx() as db:
             db.execute(
-                "INSERT OR REPLACE INTO provenance (entry_key, source, sha, author, committed_at, pr_repo, pr_number,"
-                " pr_author, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO provenance (entry_key, source, sha, author, committed_at, pr_repo, pr_number,"
+                " pr_author, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (entry_key) DO UPDATE SET"
+                " source = excluded.source, sha = excluded.sha, author = excluded.author,"
+                " committed_at = excluded.committed_at, pr_repo = excluded.pr_repo, pr_number = excluded.pr_number,"
+                " pr_author = excluded.pr_author, fetched_at = excluded.fetched_at",
                 (record.entry_key, record.source, record.sha, record.author, iso(record.committed_at), record.pr_repo,
                  record.pr_number, record.pr_author, iso(now)),
             )

@@ -38,6 +38,7 @@ class Move:
     next_try: datetime | None = None
     attempt: bool = False
     sent_at: datetime | None = None
+    tried_at: datetime | None = None
 
 
 def claim() -> Move:
@@ -60,9 +61,13 @@ def dead(error: str) -> Move:
     return Move(Delivery.DEAD, (Delivery.QUEUED, Delivery.SENDING), error=error[:500])
 
 
-def attempt() -> Move:
-    """A claimed row is about to go out once more (counted before the send, not after)."""
-    return Move(Delivery.SENDING, (Delivery.SENDING,), attempt=True)
+def attempt(now: datetime | None = None) -> Move:
+    """A claimed row is about to go out once more (counted before the send, not after).
+
+    ``now`` is recorded as the try's moment: a worker killed after sending leaves it,
+    so whoever resends keeps the chat's flood limit from that moment.
+    """
+    return Move(Delivery.SENDING, (Delivery.SENDING,), attempt=True, tried_at=now)
 
 
 def release(next_try: datetime) -> Move:

@@ -7,12 +7,12 @@ its own; rows become frozen dataclasses here and nowhere else.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.store.engine import Row
 from index.model import Entry, Link
 
 __all__ = [
@@ -35,6 +35,9 @@ __all__ = [
 ]
 
 MIGRATIONS: tuple[str, ...] = (
+    # Portable SQL only: the same scripts run on SQLite and PostgreSQL (``bot/store/engine.py``
+    # maps AUTOINCREMENT and REAL; a line ``-- sqlite: …`` or ``-- postgresql: …`` is a
+    # statement for that engine alone).
     # version 1
     """
     CREATE TABLE source_state (
@@ -114,6 +117,16 @@ MIGRATIONS: tuple[str, ...] = (
         digest_threshold INTEGER, preview INTEGER, updated_by TEXT NOT NULL DEFAULT '',
         updated_at TEXT NOT NULL, PRIMARY KEY (platform, chat)
     );
+    """,
+    # version 5: several workers share one state (PostgreSQL): the log's order as a column
+    # (PostgreSQL has no rowid), button tokens any worker can resolve
+    """
+    ALTER TABLE entry_log ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+    -- sqlite: UPDATE entry_log SET seq = rowid;
+    CREATE TABLE page_tokens (token TEXT PRIMARY KEY, argument TEXT NOT NULL, expires_at TEXT NOT NULL);
+    CREATE INDEX page_tokens_expiry ON page_tokens (expires_at);
+    CREATE INDEX outbox_chat_state ON outbox (platform, chat, state);
+    ALTER TABLE outbox ADD COLUMN tried_at TEXT;
     """,
 )
 
@@ -242,7 +255,7 @@ def entry_from_json(data: dict[str, Any]) -> Entry:
 
 
 
-def state_from_row(row: sqlite3.Row) -> SourceState:
+def state_from_row(row: Row) -> SourceState:
     return SourceState(
         name=row["name"], entries=row["entries"], last_poll=when(row["last_poll"]), last_change=when(row["last_change"]),
         failures=row["failures"], content_hash=row["content_hash"], etag=row["etag"], last_modified=row["last_modified"],
@@ -252,13 +265,13 @@ def state_from_row(row: sqlite3.Row) -> SourceState:
     )
 
 
-def logged_from_row(row: sqlite3.Row) -> LoggedEntry:
+def logged_from_row(row: Row) -> LoggedEntry:
     first_seen = when(row["first_seen"])
     assert first_seen is not None
     return LoggedEntry(entry_from_json(json.loads(row["entry_json"])), tuple(json.loads(row["sources"])), first_seen)
 
 
-def subscription_from_row(row: sqlite3.Row) -> Subscription:
+def subscription_from_row(row: Row) -> Subscription:
     created = when(row["created_at"])
     assert created is not None
     return Subscription(
@@ -280,7 +293,7 @@ class ChatSettings:
     preview: bool | None = None
 
 
-def chat_settings_from_row(row: sqlite3.Row) -> ChatSettings:
+def chat_settings_from_row(row: Row) -> ChatSettings:
     preview = row["preview"]
     return ChatSettings(row["platform"], row["chat"], row["language"], row["timezone"], row["digest_threshold"],
                         None if preview is None else bool(preview))

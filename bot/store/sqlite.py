@@ -1,24 +1,26 @@
 """The watcher's memory: source state, the log of new entries, subscriptions, the outbox.
 
 Everything the watcher learns must survive a crash at any instant, so it lives in one
-SQLite file (WAL mode, so readers such as ``/new`` never block the watcher) and every
+SQLite file (WAL mode, so readers such as ``/new`` never block the watcher), or in
+PostgreSQL when several workers share it (``state.url``, ``bot/store/engine.py``), and every
 change that belongs together is one transaction: a new version's snapshot, its new
 entries and their outbox rows are committed together, before anything is sent. The
-schema is migrated by version number (``PRAGMA user_version``).
+schema is migrated by version number (``bot/store/database.py``).
 
-Methods are synchronous and thread-safe (one connection behind a lock); async callers
+Methods are synchronous and thread-safe (a locked connection or a pool); async callers
 wrap them in ``asyncio.to_thread``.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
+import secrets
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.store import poll_states
 from bot.store.database import Database
+from bot.store.engine import Tx
 from bot.store.outbox_states import Delivery
 from bot.store.records import (
     Alert,
@@ -56,7 +58,7 @@ Matcher = Callable[[str, Entry], bool]
 
 
 class Store(OutboxTables, ChatTables, Database):
-    """The SQLite state file: sources, the log, subscriptions, the outbox and alerts."""
+    """The state (a SQLite file or PostgreSQL): sources, the log, subscriptions, the outbox, alerts, chat settings, button tokens."""
 
     # --- sources --------------------------------------------------------------------
 
@@ -90,7 +92,7 @@ class Store(OutboxTables, ChatTables, Database):
         return after
 
     @staticmethod
-    def _write_source(db: sqlite3.Connection, state: SourceState, *, snapshot: str | None = None, pending_text: str | None = None) -> None:
+    def _write_source(db: Tx, state: SourceState, *, snapshot: str | None = None, pending_text: str | None = None) -> None:
         """The whole record, written by one statement; the texts only when given (or dropped with the hold)."""
         db.execute(
             "INSERT INTO source_state (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (state.name,)
@@ -100,7 +102,7 @@ class Store(OutboxTables, ChatTables, Database):
             " etag = ?, last_modified = ?, mtime = ?, last_error = ?, next_poll = ?, alerted = ?,"
             " pending_hash = ?, pending_etag = ?, pending_last_modified = ?, pending_since = ?, pending_reason = ?,"
             " snapshot = COALESCE(?, snapshot),"
-            " pending_text = CASE WHEN ? IS NULL THEN NULL ELSE COALESCE(?, pending_text) END"
+            " pending_text = CASE WHEN CAST(? AS TEXT) IS NULL THEN NULL ELSE COALESCE(?, pending_text) END"
             " WHERE name = ?",
             (
                 state.entries, iso(state.last_poll), iso(state.last_change), state.failures, state.content_hash,
@@ -114,8 +116,7 @@ class Store(OutboxTables, ChatTables, Database):
 
     def begin_poll(self, now: datetime) -> int:
         with self._tx() as db:
-            cursor = db.execute("INSERT INTO polls (started_at) VALUES (?)", (iso(now),))
-            return int(cursor.lastrowid or 0)
+            return db.insert("INSERT INTO polls (started_at) VALUES (?)", (iso(now),))
 
     def accept_version(
         self,
@@ -153,8 +154,8 @@ class Store(OutboxTables, ChatTables, Database):
                 if row is not None or db.execute("SELECT 1 FROM seen WHERE key = ?", (entry.key,)).fetchone():
                     continue
                 db.execute(
-                    "INSERT INTO entry_log (key, entry_id, entry_json, sources, section, first_seen, revision, poll_id)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO entry_log (key, entry_id, entry_json, sources, section, first_seen, revision, poll_id, seq)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM entry_log))",
                     (
                         entry.key, entry.id, json.dumps(entry.to_json(), ensure_ascii=False), json.dumps([name]),
                         json.dumps(list(entry.section), ensure_ascii=False), iso(now), version.revision, poll_id,
@@ -162,7 +163,7 @@ class Store(OutboxTables, ChatTables, Database):
                 )
                 new_entries.append(entry)
             db.executemany(
-                "INSERT OR IGNORE INTO seen (key, first_seen, source) VALUES (?, ?, ?)",
+                "INSERT INTO seen (key, first_seen, source) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 [(entry.key, iso(now), name) for entry in version.entries],
             )
             if new_entries and match is not None:
@@ -188,7 +189,7 @@ class Store(OutboxTables, ChatTables, Database):
     def recent_new_entries(self, since: datetime | None = None, limit: int = 20, offset: int = 0) -> list[LoggedEntry]:
         """Entries the watcher found new, newest first (``/new``, ``medbot new``, the feed)."""
         rows = self._query(
-            "SELECT * FROM entry_log WHERE first_seen >= ? ORDER BY first_seen DESC, rowid ASC LIMIT ? OFFSET ?",
+            "SELECT * FROM entry_log WHERE first_seen >= ? ORDER BY first_seen DESC, seq ASC LIMIT ? OFFSET ?",
             (iso(since) or "", max(0, int(limit)), max(0, int(offset))),
         )
         return [logged_from_row(row) for row in rows]
@@ -213,11 +214,11 @@ class Store(OutboxTables, ChatTables, Database):
             if row is not None:
                 db.execute("UPDATE subscriptions SET role = ?, schedule = ? WHERE id = ?", (role, schedule, row["id"]))
                 return subscription_from_row(db.execute("SELECT * FROM subscriptions WHERE id = ?", (row["id"],)).fetchone())
-            new_id = db.execute(
+            new_id = db.insert(
                 "INSERT INTO subscriptions (platform, chat, filter, created_by, created_at, thread, role, schedule)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (platform, chat, filter, created_by, iso(now or utcnow()), thread, role, schedule),
-            ).fetchone()[0]
+            )
             return subscription_from_row(db.execute("SELECT * FROM subscriptions WHERE id = ?", (new_id,)).fetchone())
 
     def remove_subscription(self, subscription_id: int, platform: str, chat: str) -> bool:
@@ -271,3 +272,19 @@ class Store(OutboxTables, ChatTables, Database):
                     (platform, chat, filter_text, iso(utcnow())),
                 )
 
+    # --- button tokens ------------------------------------------------------------------
+
+    def put_token(self, token: str, argument: str, ttl_seconds: float) -> None:
+        """A button's long argument, for whichever worker receives the press (expired ones go)."""
+        now = utcnow()
+        with self._tx() as db:
+            if secrets.randbelow(50) == 0:
+                db.execute("DELETE FROM page_tokens WHERE expires_at < ?", (iso(now),))
+            db.execute(
+                "INSERT INTO page_tokens (token, argument, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (token, argument, iso(now + timedelta(seconds=ttl_seconds))),
+            )
+
+    def get_token(self, token: str) -> str | None:
+        rows = self._query("SELECT argument FROM page_tokens WHERE token = ? AND expires_at >= ?", (token, iso(utcnow())))
+        return str(rows[0]["argument"]) if rows else None

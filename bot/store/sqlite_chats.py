@@ -9,11 +9,11 @@ because the same store also runs on PostgreSQL.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.store.database import Database
+from bot.store.engine import Row
 from bot.store.outbox_states import Delivery
 from bot.store.records import (
     ChatSettings,
@@ -126,7 +126,7 @@ class ChatTables(Database):
         return [(int(r["id"]), r["filter"], bool(r["active"]), r["disabled_reason"], when(r["created_at"])) for r in rows]
 
 
-def _delivery(row: sqlite3.Row) -> DeliveryRow:
+def _delivery(row: Row) -> DeliveryRow:
     data = row["entry_json"]
     title = str(json.loads(data).get("title") or "") if data else ""
     return DeliveryRow(

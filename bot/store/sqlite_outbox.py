@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
-import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from bot.store.database import Database
+from bot.store.engine import Row
 from bot.store.outbox_states import Delivery, Move
 from bot.store.records import (
     Alert,
@@ -40,21 +39,34 @@ class OutboxTables(Database):
                 ).rowcount
             return count
 
-    def claim_outbox(self, owner: str, now: datetime, lease_until: datetime, platforms: Iterable[str] | None = None) -> list[OutboxItem]:
+    def claim_outbox(
+        self, owner: str, now: datetime, lease_until: datetime, platforms: Iterable[str] | None = None,
+        max_chats: int | None = None,
+    ) -> list[OutboxItem]:
         """Claim what is due (and what a dead process left behind) in the transaction that reads it.
 
-        Two processes on one data dir never claim the same row: ``BEGIN IMMEDIATE``
-        serialises the claims, and a claimed row is ``SENDING`` with a live lease.
+        Two processes never claim the same row: claims take turns (``BEGIN IMMEDIATE`` on
+        SQLite, an advisory lock on PostgreSQL, whose ``SELECT … FOR UPDATE SKIP LOCKED``
+        also skips rows a worker is moving), and a claimed row is ``SENDING`` with a live
+        lease. A chat another live process is sending to stays its: one sender per chat
+        at a time keeps the chat's flood limits across workers. ``max_chats`` leaves the
+        other chats to the other workers.
         """
         allowed = None if platforms is None else set(platforms)
         with self._tx() as db:
+            self.engine.serialize(db, "claims")
+            busy = _busy_chats(db.execute(_SENDING_CHATS.format(table="outbox"), (Delivery.SENDING,)).fetchall(), owner, now)
             rows = db.execute(
                 _ROWS
                 + " WHERE (o.state = ? AND o.next_try <= ?) OR o.state = ?"
-                " ORDER BY o.poll_id, o.platform, o.chat, o.id",
+                " ORDER BY o.poll_id, o.platform, o.chat, o.id" + self.engine.lock_rows,
                 (Delivery.QUEUED, iso(now), Delivery.SENDING),
             ).fetchall()
-            rows = [row for row in rows if (allowed is None or row["platform"] in allowed) and _claimable(row, now)]
+            rows = [row for row in rows if (allowed is None or row["platform"] in allowed)
+                    and (row["platform"], row["chat"]) not in busy and _claimable(row, now)]
+            if max_chats is not None:
+                chats = list(dict.fromkeys((row["platform"], row["chat"]) for row in rows))[:max_chats]
+                rows = [row for row in rows if (row["platform"], row["chat"]) in set(chats)]
             db.executemany(
                 "UPDATE outbox SET state = ?, owner = ?, lease_until = ? WHERE id = ?",
                 [(Delivery.SENDING, owner, iso(lease_until), row["id"]) for row in rows],
@@ -64,8 +76,9 @@ class OutboxTables(Database):
     def claim_alerts(self, owner: str, now: datetime, lease_until: datetime, platforms: Iterable[str] | None = None) -> list[Alert]:
         allowed = None if platforms is None else set(platforms)
         with self._tx() as db:
+            self.engine.serialize(db, "claims")
             rows = db.execute(
-                "SELECT * FROM alerts WHERE (state = ? AND next_try <= ?) OR state = ? ORDER BY id",
+                "SELECT * FROM alerts o WHERE (state = ? AND next_try <= ?) OR state = ? ORDER BY id" + self.engine.lock_rows,
                 (Delivery.QUEUED, iso(now), Delivery.SENDING),
             ).fetchall()
             rows = [row for row in rows if (allowed is None or row["platform"] in allowed) and _claimable(row, now)]
@@ -87,9 +100,14 @@ class OutboxTables(Database):
             )
 
     def recent_sends(self, since: datetime) -> list[tuple[str, str, datetime]]:
-        """(platform, chat, sent at) of messages sent since then: flood budgets survive restarts."""
+        """(platform, chat, when) of messages sent (or tried) since then, by any process.
+
+        Flood budgets survive restarts and hold across workers: a send a killed worker
+        tried but never marked counts from the moment it was tried.
+        """
         rows = self._query(
-            "SELECT DISTINCT platform, chat, sent_at FROM outbox WHERE sent_at >= ? ORDER BY sent_at", (iso(since),)
+            "SELECT DISTINCT platform, chat, COALESCE(sent_at, tried_at) AS sent_at FROM outbox"
+            " WHERE COALESCE(sent_at, tried_at) >= ? ORDER BY sent_at", (iso(since),)
         )
         return [(row["platform"], row["chat"], when(row["sent_at"]) or since) for row in rows]
 
@@ -146,18 +164,21 @@ _ROWS = (
     "SELECT o.*, l.entry_json, l.sources, l.first_seen, s.role AS sub_role FROM outbox o"
     " JOIN entry_log l ON l.key = o.entry_key LEFT JOIN subscriptions s ON s.id = o.subscription_id"
 )
+# Positional and typed (CAST) so the one statement runs on both engines; a move leaves
+# from at most two states, so ``state IN (?, ?)`` takes the first one twice when needed.
+_MOVE_SET = (
+    " SET state = ?, attempts = attempts + ?, last_error = COALESCE(CAST(? AS TEXT), last_error),"
+    " next_try = COALESCE(CAST(? AS TEXT), next_try),"
+    " owner = CASE WHEN CAST(? AS TEXT) = 'sending' THEN owner END,"
+    " lease_until = CASE WHEN CAST(? AS TEXT) = 'sending' THEN lease_until END"
+)
+_MOVE_WHERE = " WHERE id = ? AND state IN (?, ?) AND (CAST(? AS TEXT) IS NULL OR owner = ?)"
 _MOVE_OUTBOX = (
-    "UPDATE outbox SET state = :to, attempts = attempts + :attempt, last_error = COALESCE(:error, last_error),"
-    " next_try = COALESCE(:next_try, next_try), sent_at = COALESCE(:sent_at, sent_at),"
-    " owner = CASE WHEN :to = 'sending' THEN owner END, lease_until = CASE WHEN :to = 'sending' THEN lease_until END"
-    " WHERE id = :id AND state IN (SELECT value FROM json_each(:sources)) AND (:owner IS NULL OR owner = :owner)"
+    "UPDATE outbox" + _MOVE_SET + ", sent_at = COALESCE(CAST(? AS TEXT), sent_at),"
+    " tried_at = COALESCE(CAST(? AS TEXT), tried_at)" + _MOVE_WHERE
 )
-_MOVE_ALERTS = (
-    "UPDATE alerts SET state = :to, attempts = attempts + :attempt, last_error = COALESCE(:error, last_error),"
-    " next_try = COALESCE(:next_try, next_try),"
-    " owner = CASE WHEN :to = 'sending' THEN owner END, lease_until = CASE WHEN :to = 'sending' THEN lease_until END"
-    " WHERE id = :id AND state IN (SELECT value FROM json_each(:sources)) AND (:owner IS NULL OR owner = :owner)"
-)
+_MOVE_ALERTS = "UPDATE alerts" + _MOVE_SET + _MOVE_WHERE
+_SENDING_CHATS = "SELECT DISTINCT platform, chat, owner, lease_until, state FROM {table} WHERE state = ?"
 _RECOVER = {
     "outbox": "UPDATE outbox SET state = ?, owner = NULL, lease_until = NULL"
               " WHERE state = ? AND (lease_until IS NULL OR lease_until < ?)",
@@ -166,17 +187,20 @@ _RECOVER = {
 }
 
 
-def _move_params(move: Move, row_id: int, owner: str | None, *, with_sent_at: bool = True) -> dict[str, object]:
-    params: dict[str, object] = {
-        "to": move.to.value, "attempt": int(move.attempt), "error": move.error, "next_try": iso(move.next_try),
-        "id": row_id, "sources": json.dumps([state.value for state in move.sources]), "owner": owner,
-    }
-    if with_sent_at:
-        params["sent_at"] = iso(move.sent_at)
-    return params
+def _move_params(move: Move, row_id: int, owner: str | None, *, with_sent_at: bool = True) -> tuple[object, ...]:
+    assert 1 <= len(move.sources) <= 2, move
+    first, second = move.sources[0].value, move.sources[-1].value
+    head: tuple[object, ...] = (move.to.value, int(move.attempt), move.error, iso(move.next_try), move.to.value, move.to.value)
+    times = (iso(move.sent_at), iso(move.tried_at)) if with_sent_at else ()
+    return (*head, *times, row_id, first, second, owner, owner)
 
 
-def _claimable(row: sqlite3.Row, now: datetime) -> bool:
+def _busy_chats(rows: Sequence[Row], owner: str, now: datetime) -> set[tuple[str, str]]:
+    """Chats another live process is sending to (read without row locks: a row being moved counts)."""
+    return {(row["platform"], row["chat"]) for row in rows if row["owner"] != owner and not _claimable(row, now)}
+
+
+def _claimable(row: Row, now: datetime) -> bool:
     """Queued rows are; a claimed row is when its lease ran out or its owner is a dead
     process on this machine (a killed ``watch --once`` need not hold its rows for minutes)."""
     if row["state"] != Delivery.SENDING:
@@ -200,7 +224,7 @@ def owner_alive(owner: str | None) -> bool:
     return True
 
 
-def _outbox_item(row: sqlite3.Row) -> OutboxItem:
+def _outbox_item(row: Row) -> OutboxItem:
     return OutboxItem(
         id=row["id"], subscription_id=row["subscription_id"], platform=row["platform"], chat=row["chat"],
         poll_id=row["poll_id"], digest=bool(row["digest"]), attempts=row["attempts"], logged=logged_from_row(row),

@@ -16,6 +16,7 @@ then the operators are told.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -31,7 +32,7 @@ from bot.core.replies import Reply, ReplyKind
 from bot.core.sending import PermanentFailure, RateLimit, Refused, RetryLater, Sender, ThreadGone
 from bot.core.settings import Settings
 from bot.store import outbox_states as outbox
-from bot.store.records import Alert, utcnow
+from bot.store.records import Alert, OutboxItem, utcnow
 from bot.store.sqlite import Store
 from bot.watch.announce_notes import announcement_notes
 from bot.watch.messages import ChatOptions, Message, plan_messages
@@ -89,6 +90,13 @@ class RateLimiter:
         if pause > 0:
             await self._sleep(pause)
 
+    def mark(self, platform: str, chat: str) -> None:
+        """The message whose slot was reserved last goes out only now (it waited its turn to be
+        in flight): count from now, so the next one keeps its spacing from the real send."""
+        sends = self._chat_sends.get((platform, chat))
+        if sends:
+            sends[-1] = max(sends[-1], self._clock())
+
     def remember(self, platform: str, chat: str, seconds_ago: float) -> None:
         """A message sent before this limiter existed (by an earlier run): it still counts."""
         sends = self._chat_sends.setdefault((platform, chat), deque(maxlen=100))
@@ -96,6 +104,16 @@ class RateLimiter:
         ordered = sorted(sends)
         sends.clear()
         sends.extend(ordered)
+
+
+def limits_of(sender: Sender, shared: bool) -> RateLimit:
+    """The limits the announcer keeps itself; with workers sharing a state, the ones no library sees whole.
+
+    A library's own limiter (PTB's) knows only its process's sends; with several workers
+    the chats' limits are kept here from the sends recorded in the shared state.
+    """
+    shared_limits: RateLimit | None = getattr(sender, "shared_limits", None)
+    return shared_limits if shared and shared_limits is not None else sender.limits
 
 
 @dataclass(slots=True)
@@ -127,6 +145,8 @@ class _Lane:
     report: DeliveryReport
     gone: set[tuple[str, str, str]] = field(default_factory=set)
     """Topics/threads found deleted this round: their remaining messages are already dead."""
+    in_flight: asyncio.Lock | None = None
+    """With a shared state, one message in flight per process: a kill -9 costs one duplicate at most."""
 
 
 async def deliver(
@@ -142,20 +162,40 @@ async def deliver(
     """Claim and send what is due for every platform that has a sender; the rest stays queued."""
     report = DeliveryReport()
     platforms = list(senders)
-    if limiter is None:
-        limiter = RateLimiter({name: sender.limits for name, sender in senders.items()}, sleep=sleep)
-        now = clock()
-        for platform, chat, sent_at in await asyncio.to_thread(store.recent_sends, now - timedelta(minutes=1)):
-            limiter.remember(platform, chat, (now - sent_at).total_seconds())
-    round_ = _Lane(store, senders, settings, limiter, clock, sleep, owner, report)
+    fresh = limiter is None
+    shared = store.shared
+    in_flight = asyncio.Lock() if shared else None
     now = clock()
-    for alert in await asyncio.to_thread(store.claim_alerts, owner, now, now + LEASE, platforms):
-        await _send_alert(round_, alert)
-    items = await asyncio.to_thread(store.claim_outbox, owner, now, now + LEASE, platforms)
+    alerts = await asyncio.to_thread(store.claim_alerts, owner, now, now + LEASE, platforms)
+    while True:
+        if fresh:
+            limiter = RateLimiter({name: limits_of(sender, shared) for name, sender in senders.items()}, sleep=sleep)
+        assert limiter is not None
+        round_ = _Lane(store, senders, settings, limiter, clock, sleep, owner, report, in_flight=in_flight)
+        now = clock()
+        # With workers sharing a state, one claim takes as many chats as a round has lanes; the others
+        # are for the other workers (and for this one's next claim).
+        items = await asyncio.to_thread(store.claim_outbox, owner, now, now + LEASE, platforms, MAX_LANES if shared else None)
+        if fresh:  # read after claiming: the sends of whoever held these chats before are committed by now
+            now = clock()
+            for platform, chat, sent_at in await asyncio.to_thread(store.recent_sends, now - timedelta(minutes=1)):
+                limiter.remember(platform, chat, (now - sent_at).total_seconds())
+        for alert in alerts:
+            await _send_alert(round_, alert)
+        alerts = []
+        await _send_claimed(round_, items)
+        if not shared or len({(item.platform, item.chat) for item in items}) < MAX_LANES:
+            break
+    return report
+
+
+async def _send_claimed(round_: _Lane, items: Sequence[OutboxItem]) -> None:
+    """One lane per chat, run concurrently (at most ``MAX_LANES`` at once)."""
     lanes: OrderedDict[tuple[str, str], list[Message]] = OrderedDict()
-    notes = await asyncio.to_thread(announcement_notes, store, [item.logged for item in items]) if items else {}
-    options = await asyncio.to_thread(_chat_options, store, {(item.platform, item.chat) for item in items}, settings.watch.digest_after)
-    for message in plan_messages(items, settings.watch.digest_after, notes, lambda platform, chat: options[platform, chat]):
+    notes = await asyncio.to_thread(announcement_notes, round_.store, [item.logged for item in items]) if items else {}
+    digest_after = round_.settings.watch.digest_after
+    options = await asyncio.to_thread(_chat_options, round_.store, {(item.platform, item.chat) for item in items}, digest_after)
+    for message in plan_messages(items, digest_after, notes, lambda platform, chat: options[platform, chat]):
         lanes.setdefault((message.platform, message.chat), []).append(message)
     slots = asyncio.Semaphore(MAX_LANES)
 
@@ -164,7 +204,6 @@ async def deliver(
             await _run_lane(round_, messages)
 
     await asyncio.gather(*(run(messages) for messages in lanes.values()))
-    return report
 
 
 async def _run_lane(round_: _Lane, messages: Sequence[Message]) -> None:
@@ -196,11 +235,14 @@ async def _send_message(round_: _Lane, message: Message) -> tuple[bool, datetime
         if not await asyncio.to_thread(store.renew_claim, ids, owner, round_.clock() + LEASE):
             log.warning("%s chat %s: another process took these rows over; leaving them to it", message.platform, message.chat)
             return False, None
-        await asyncio.to_thread(store.move_outbox, ids, outbox.attempt(), owner=owner)
-        attempts += 1
         try:
-            routed = {"thread": message.thread} if message.thread else {}
-            await sender.send_reply(message.chat, message.reply, silent=message.reply.silent, **routed)
+            async with round_.in_flight or contextlib.nullcontext():
+                round_.limiter.mark(message.platform, message.chat)
+                await asyncio.to_thread(store.move_outbox, ids, outbox.attempt(round_.clock()), owner=owner)
+                attempts += 1
+                routed = {"thread": message.thread} if message.thread else {}
+                await sender.send_reply(message.chat, message.reply, silent=message.reply.silent, **routed)
+                await asyncio.to_thread(store.move_outbox, ids, outbox.sent(round_.clock()), owner=owner)
         except RetryLater as exc:
             report.retried += 1
             if exc.seconds <= MAX_INLINE_WAIT and attempts < MAX_ATTEMPTS:
@@ -230,7 +272,6 @@ async def _send_message(round_: _Lane, message: Message) -> tuple[bool, datetime
             else:
                 await asyncio.to_thread(store.move_outbox, ids, outbox.retry(redact(repr(exc)), later), owner=owner)
             return False, later
-        await asyncio.to_thread(store.move_outbox, ids, outbox.sent(round_.clock()), owner=owner)
         report.messages += 1
         report.entries += len(ids)
         report.digests += int(message.reply.kind is ReplyKind.DIGEST)

@@ -305,7 +305,7 @@ async def enrich_main(settings: Settings, *, limit: int | None = None) -> Enrich
     if limit is not None:
         settings = replace(settings, enrich=structs.replace(settings.enrich, per_round=limit))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with Store(settings.state_path) as store:
+    with Store(settings.state_url) as store:
         async with _client(settings) as client:
             entries = await asyncio.to_thread(all_entries, settings, store)
             enricher = Enricher(settings, store, client)

@@ -191,7 +191,7 @@ async def linkcheck_main(settings: Settings, *, limit: int | None = None) -> Lin
     if limit is not None:
         settings = replace(settings, linkcheck=structs.replace(settings.linkcheck, per_round=limit))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with Store(settings.state_path) as store:
+    with Store(settings.state_url) as store:
         async with _client(settings) as client:
             entries = await asyncio.to_thread(all_entries, settings, store)
             return await LinkChecker(settings, store, client).run_round(entries)

@@ -1,6 +1,9 @@
 """The watcher as a long-running task: poll every ``watch.interval`` (with jitter), deliver between.
 
 It is given its senders: which platforms exist is the composition root's business.
+With workers sharing a state, every worker delivers (claims keep them apart) but only
+the holder of the watcher election polls; the role is asked for every round, so a
+dead holder's role passes to the next worker within one ``watch.tick``.
 """
 
 from __future__ import annotations
@@ -8,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
 import httpx
 
 from bot.core.sending import Sender
 from bot.core.settings import Settings
+from bot.store.election import Election
 from bot.store.sqlite import Store
 from bot.watch.delivery import deliver
 from bot.watch.fetch import USER_AGENT
@@ -53,9 +57,17 @@ def prepare(store: Store, settings: Settings) -> int:
     return resumed
 
 
-async def run_watcher(core: MedBot, settings: Settings, senders: Mapping[str, Sender], stop: asyncio.Event) -> None:
-    """Poll and deliver until ``stop``; one failing round is logged and the next one tried."""
+OnRole = Callable[[bool], Awaitable[None]]
+"""Told when this worker gains (True) or loses (False) the watcher role (Telegram polling follows it)."""
+
+
+async def run_watcher(
+    core: MedBot, settings: Settings, senders: Mapping[str, Sender], stop: asyncio.Event,
+    election: Election | None = None, on_role: OnRole | None = None,
+) -> None:
+    """Poll (when elected) and deliver until ``stop``; one failing round is logged and the next one tried."""
     store = core.store
+    election = election or Election()
     on_update = index_updater(core)
     resumed = await asyncio.to_thread(prepare, store, settings)
     if resumed:
@@ -63,17 +75,31 @@ async def run_watcher(core: MedBot, settings: Settings, senders: Mapping[str, Se
     rng = random.Random()
     loop = asyncio.get_running_loop()
     next_poll = loop.time()
-    async with http_client(settings) as client:
-        while not stop.is_set():
-            try:
-                if loop.time() >= next_poll:
-                    await poll_once(store, settings, client, on_update=on_update)
-                    next_poll = loop.time() + jittered(settings.watch.interval, settings.watch.jitter, rng)
-                await deliver(store, senders, settings)
-            except Exception:  # one bad round must not end announcements for good
-                log.exception("watcher round failed; trying again later")
-            pause = max(0.0, min(DELIVERY_TICK, next_poll - loop.time()))
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=pause or 0.01)
-            except TimeoutError:
-                pass
+    tick = settings.watch.tick or DELIVERY_TICK
+    leader = False
+    try:
+        async with http_client(settings) as client:
+            while not stop.is_set():
+                try:
+                    elected = await asyncio.to_thread(election.hold)
+                    if elected != leader:
+                        leader, next_poll = elected, loop.time()
+                        if on_role is not None:
+                            await on_role(leader)
+                    if leader and loop.time() >= next_poll:
+                        log.info("watcher poll starts")
+                        await poll_once(store, settings, client, on_update=on_update)
+                        log.info("watcher poll ends")
+                        next_poll = loop.time() + jittered(settings.watch.interval, settings.watch.jitter, rng)
+                    await deliver(store, senders, settings)
+                except Exception:  # one bad round must not end announcements for good
+                    log.exception("watcher round failed; trying again later")
+                pause = max(0.0, min(tick, next_poll - loop.time())) if leader else tick
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=pause or 0.01)
+                except TimeoutError:
+                    pass
+    finally:
+        await asyncio.to_thread(election.close)
+        if leader and on_role is not None:
+            await on_role(False)

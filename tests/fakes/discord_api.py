@@ -74,6 +74,7 @@ class FakeDiscord:
         self.roles: dict[int, str] = {}
         self.forum_id = next(self._ids)
         self.identified = asyncio.Event()
+        self.identities: list[list[int] | None] = []  # the ``shard`` of every IDENTIFY (None: unsharded)
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
         self._sequence = 0
@@ -159,6 +160,8 @@ class FakeDiscord:
             if message["op"] == 1:
                 await ws.send_json({"op": 11})
             elif message["op"] == 2:
+                shard = message["d"].get("shard")
+                self.identities.append(shard)
                 ready = {
                     "v": 10,
                     "user": self.bot_user,
@@ -166,7 +169,7 @@ class FakeDiscord:
                     "session_id": "fake-session",
                     "resume_gateway_url": f"ws://{request.host}/",
                     "application": {"id": str(self.app_id), "flags": 0},
-                    "shard": [0, 1],
+                    "shard": shard or [0, 1],
                 }
                 await self._send(ws, "READY", ready)
                 self.identified.set()

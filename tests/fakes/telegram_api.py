@@ -47,6 +47,8 @@ class ApiCall:
     params: dict[str, Any]
     status: int = 200
     result: Any = None
+    at: float = field(default_factory=time.time)
+    """When the call arrived (wall clock): flood limits are checked against these."""
 
 
 @dataclass
