@@ -22,7 +22,7 @@ from bot.core.sending import Sender
 from bot.core.settings import ConfigError
 from bot.core.synonyms import SynonymsFollower
 from bot.run.lock import DataDirBusy, hold_lock
-from bot.run.platforms import PLATFORMS, chat_platforms, connect_one, install_redaction, is_unreachable, load
+from bot.run.platforms import PLATFORMS, chat_platforms, connect_one, install_redaction, load
 from bot.watch.enrich import run_enricher
 from bot.watch.linkcheck import run_linkchecker
 from bot.watch.loop import run_watcher
@@ -110,7 +110,7 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
                 try:
                     connection = await connect_one(core, settings, platforms, platform, chat=True)
                 except Exception as exc:
-                    if not is_unreachable(exc):
+                    if not platform.retryable(exc):
                         raise
                     log.warning("%s is unreachable at start-up (%s); retrying in the background", platform.name, exc)
                     tasks[platform.name] = asyncio.create_task(
@@ -155,7 +155,7 @@ async def _keep_connecting(core: MedBot, settings: Settings, stack: AsyncExitSta
         try:
             connection = await connect_one(core, settings, stack, platform, chat=True)
         except Exception as exc:
-            if not is_unreachable(exc):
+            if not platform.retryable(exc):
                 raise
             log.warning("%s still unreachable (%s); next try in %gs", platform.name, exc,
                         RETRY_SECONDS[min(attempt + 1, len(RETRY_SECONDS) - 1)])
