@@ -67,8 +67,10 @@ async def run_watcher(core: MedBot, settings: Settings, senders: Mapping[str, Se
         while not stop.is_set():
             try:
                 if loop.time() >= next_poll:
-                    await poll_once(store, settings, client, on_update=on_update)
+                    await poll_once(store, settings, client, on_update=on_update, stop=stop)
                     next_poll = loop.time() + jittered(settings.watch.interval, settings.watch.jitter, rng)
+                    if stop.is_set():
+                        break
                 await deliver(store, senders, settings)
             except Exception:  # one bad round must not end announcements for good
                 log.exception("watcher round failed; trying again later")
