@@ -16,6 +16,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
 
+from cachetools import TTLCache
+
 from bot.core.budget import CommandBudget, Verdict
 from bot.core.commands import COMMANDS, PAGERS
 from bot.core.commands.browse import topic_value
@@ -49,6 +51,8 @@ class MedBot:
         self.store = store
         self.registry = registry or Registry(COMMANDS, PAGERS)
         self.tokens = PageTokens()
+        self.browsing: TTLCache[tuple[str, str], str] = TTLCache(maxsize=10_000, ttl=3600)
+        """The list each chat opened last in /topic, so a section name several lists share means that list's."""
         self.budget = CommandBudget()
         self.last_sync: SyncReport | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="medbot-index")

@@ -6,7 +6,7 @@ English so a new message never breaks a Chinese-speaking chat.
 
 from __future__ import annotations
 
-__all__ = ["t"]
+__all__ = ["plural", "t"]
 
 _STRINGS: dict[str, dict[str, str]] = {
     "welcome": {
@@ -39,8 +39,18 @@ _STRINGS: dict[str, dict[str, str]] = {
         "en": "That button has expired. Please run the command again.",
         "zh": "这个按钮已过期，请重新输入命令。",
     },
-    "topics_title": {"en": "Topics ({count} sections)", "zh": "分类（共 {count} 个）"},
-    "topics_hint": {"en": "Open one with /topic <name>, e.g. /topic {example}.", "zh": "用 /topic <名称> 打开，例如 /topic {example}。"},
+    "lists_title": {"en": "Topics: {lists}, {sections}", "zh": "分类：{lists}，{sections}"},
+    "lists_hint": {
+        "en": "Open a list with its button or /topic <list>, e.g. /topic {example}; or go straight to a section: /topic <name>.",
+        "zh": "点按钮或用 /topic <列表名> 打开一个列表，例如 /topic {example}；也可直接 /topic <分类名>。",
+    },
+    "list_sections_title": {"en": "{name}: {sections}, {entries}", "zh": "{name}：{sections}，{entries}"},
+    "list_sections_hint": {
+        "en": "Open a section with its button or /topic <name>, e.g. /topic {example}.",
+        "zh": "点按钮或用 /topic <名称> 打开一个分类，例如 /topic {example}。",
+    },
+    "all_lists": {"en": "« All lists", "zh": "« 全部列表"},
+    "back_to_list": {"en": "« {name}", "zh": "« {name}"},
     "topic_title": {"en": "{path} — {first}–{last} of {total}", "zh": "{path}：第 {first}–{last} 条，共 {total} 条"},
     "no_topic": {"en": "No topic matches “{name}”.", "zh": "没有与“{name}”匹配的分类。"},
     "empty_topic": {"en": "The topic {path} has no entries.", "zh": "分类 {path} 中没有条目。"},
@@ -128,6 +138,26 @@ _STRINGS: dict[str, dict[str, str]] = {
     "subscriptions_title": {"en": "Subscriptions in this chat", "zh": "这里的订阅"},
     "from_sources": {"en": "from {sources}", "zh": "来自 {sources}"},
 }
+
+
+_NOUNS: dict[str, tuple[str, str, str]] = {
+    # English singular, English plural, Chinese (with its measure word; Chinese has no plural)
+    "entry": ("entry", "entries", "个条目"),
+    "result": ("result", "results", "条结果"),
+    "section": ("section", "sections", "个分类"),
+    "list": ("list", "lists", "个列表"),
+    "failed_poll": ("failed poll", "failed polls", "次拉取失败"),
+    "new_entry": ("new entry", "new entries", "个新条目"),
+    "announcement": ("announcement", "announcements", "条通知"),
+}
+
+
+def plural(lang: str, noun: str, count: int) -> str:
+    """``count`` and the noun, right in both languages: "1 entry", "2 entries", "2 个条目"."""
+    one, many, chinese = _NOUNS[noun]
+    if lang == "zh":
+        return f"{count} {chinese}"
+    return f"{count} {one if count == 1 else many}"
 
 
 def t(lang: str, key: str, **values: object) -> str:

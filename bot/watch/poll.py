@@ -20,6 +20,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -132,7 +133,7 @@ async def poll_once(
     return report
 
 
-async def _unless_stopped(work: asyncio.Future[object], stop: asyncio.Event | None) -> bool:
+async def _unless_stopped(work: asyncio.Future[Any], stop: asyncio.Event | None) -> bool:
     """Wait for ``work``; if ``stop`` comes first, cancel it and say False."""
     if stop is None:
         await work
