@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.core.i18n import plural
 from bot.core.replies import EntryView, Reply, ReplyKind
 from bot.core.views import view_of
 from bot.store.records import LoggedEntry, OutboxItem
@@ -53,7 +54,7 @@ def announcement(logged: LoggedEntry, notes: tuple[str, ...] = ()) -> Reply:
 def digest_part(items: Sequence[LoggedEntry], total: int, part: int, parts: int, *, more: int = 0, mass_change: bool = False) -> Reply:
     """Part ``part`` of ``parts`` of a digest of ``total`` new entries."""
     sources = [source for logged in items for source in logged.sources]
-    heading = f"{total} new entries in {_lists(sources)}" + (f" ({part}/{parts})" if parts > 1 else "")
+    heading = f"{plural('en', 'new_entry', total)} in {_lists(sources)}" + (f" ({part}/{parts})" if parts > 1 else "")
     text: tuple[str, ...] = ()
     if mass_change and part == 1:
         text = ("The list changed a lot at once; here is what it added.",)
