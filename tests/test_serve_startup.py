@@ -146,3 +146,37 @@ async def test_discord_down_at_start_is_retried_while_telegram_answers(
     assert exit_code == 0
     assert "discord is unreachable at start-up" in caplog.text
     assert "Traceback" not in caplog.text and DISCORD_TOKEN not in caplog.text
+
+
+@pytest.mark.parametrize("written", ["root", "root/bot", "root/bot/"])
+async def test_base_url_works_written_with_or_without_bot(tmp_path: Path, written: str) -> None:
+    """python-telegram-bot users write ``…/bot``; the server root works too."""
+    from adapters.telegram.bot import build_application, start_application, stop_application
+
+    async with FakeTelegramAPI() as api:
+        base_url = written.replace("root", api.root_url)
+        settings = load_settings(None, tmp_path, environ={"TELEGRAM_BOT_TOKEN": api.token, "MEDBOT_TELEGRAM_BASE_URL": base_url})
+        core = MedBot.load(settings=settings)
+        application = build_application(core, settings)
+        await start_application(application, settings, poll_timeout=1)
+        try:
+            api.send_text("/start")
+            [answer] = await api.wait_for("sendMessage", timeout=30)
+        finally:
+            await stop_application(application)
+            core.close()
+    assert "research resources" in answer.params["text"]
+
+
+@pytest.mark.parametrize("command", ["check", "serve"])
+def test_a_base_url_that_is_not_http_is_refused_at_load_in_one_line(tmp_path: Path, command: str) -> None:
+    import subprocess
+
+    from tests.conftest import medbot_command, medbot_env
+
+    env = medbot_env(TELEGRAM_BOT_TOKEN="123456:AAtoken-not-used", MEDBOT_TELEGRAM_BASE_URL="api.telegram.org/bot")
+    done = subprocess.run(medbot_command("--data-dir", str(tmp_path), command), env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "base_url" in lines[0] and "http" in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
