@@ -180,3 +180,11 @@ def test_a_base_url_that_is_not_http_is_refused_at_load_in_one_line(tmp_path: Pa
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "base_url" in lines[0] and "http" in lines[0], done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_web_page_and_the_console_never_call_a_failure_passing() -> None:
+    from adapters import console, web
+
+    for platform in (web.PLATFORM, console.PLATFORM):
+        assert not platform.retryable(OSError(98, "Address already in use"))
+        assert not platform.retryable(TimeoutError())
