@@ -151,6 +151,7 @@ _NOUNS: dict[str, tuple[str, str, str]] = {
     "new_entry": ("new entry", "new entries", "个新条目"),
     "announcement": ("announcement", "announcements", "条通知"),
     "message": ("message", "messages", "条消息"),
+    "dead_link": ("dead link", "dead links", "个失效链接"),
 }
 
 
