@@ -93,8 +93,9 @@ class BrowseSearch:
             self._check_fresh()
             return self._table().complete(prefix, limit) if self._searcher is not None else []
 
-    def topic_entries(self, path: tuple[str, ...], *, page: int = 1, per_page: int = 5) -> SearchResult:
-        """The entries of a section (and its subsections) in list order."""
+    def topic_entries(self, path: tuple[str, ...], *, page: int = 1, per_page: int = 5, source: str | None = None) -> SearchResult:
+        """The entries of a section (and its subsections) in list order; of one list when ``source``
+        names it (two lists may both have "Datasets")."""
         page, per_page = max(1, page), max(1, min(per_page, 100))
         label = " › ".join(path)
         with self._lock:
@@ -102,7 +103,10 @@ class BrowseSearch:
             if self._searcher is None or not path:
                 return empty_result(label, page, per_page)
             key = store.path_key(path)
-            return self._listing(label, wq.Term("paths", key), page, per_page, None, key)
+            wanted: wq.Query = wq.Term("paths", key)
+            if source:
+                wanted = wq.And([wanted, wq.Term("source", source.lower())])
+            return self._listing(label, wanted, page, per_page, source, key)
 
     def random(self, topic: str | None = None, rng: random_module.Random | None = None) -> Hit | None:
         """One entry at random, from a section when ``topic`` names one (or a › path)."""

@@ -85,10 +85,16 @@ async def test_an_unknown_command_suggests_the_close_one(bundled_core) -> None:
     assert reply.is_error and "/serch" in text and "/search" in text and "/help" in text
 
 
-async def test_topics_are_listed_and_a_chinese_heading_opens(bundled_core) -> None:
+async def test_topics_are_listed_by_list_and_a_chinese_heading_opens(bundled_core) -> None:
     overview = await ask(bundled_core, "/topic")
-    assert "Lesion Detection" in overview.plain_text()
-    assert "单细胞" in overview.plain_text()
+    assert "2 lists" in overview.title and "awesome-medical-research — " in overview.plain_text()
+    research = await bundled_core.press(next(b.payload for b in overview.buttons if b.label.endswith("awesome-medical-research")), PRIVATE)
+    assert "Lesion Detection" in research.plain_text()
+    learning = await bundled_core.press(next(b.payload for b in overview.buttons if "machine" in b.label), PRIVATE)
+    sections = [learning]
+    while (more := next((b.payload for b in sections[-1].buttons if "Next" in b.label), None)) is not None:
+        sections.append(await bundled_core.press(more, PRIVATE))
+    assert any("单细胞" in page.plain_text() for page in sections)
     single_cell = await ask(bundled_core, "/topic 单细胞")
     assert single_cell.entries
     assert all(any("单细胞" in part for part in entry.section) for entry in single_cell.entries)
@@ -106,7 +112,8 @@ async def test_topic_pages_follow_their_buttons(bundled_core) -> None:
 
 async def test_an_unknown_topic_lists_what_exists(bundled_core) -> None:
     reply = await ask(bundled_core, "/topic astrophysics of black holes")
-    assert reply.is_error and "astrophysics" in reply.plain_text() and "Lesion Detection" in reply.plain_text()
+    assert reply.is_error and "astrophysics" in reply.plain_text() and "awesome-medical-research" in reply.plain_text()
+    assert any(b.label.endswith("awesome-medical-research") for b in reply.buttons)  # a way on: open a list
 
 
 async def test_random_within_a_topic_stays_in_that_topic(bundled_core) -> None:

@@ -224,5 +224,5 @@ def test_a_broken_synonyms_file_is_one_line_naming_the_file_and_line(tmp_path: P
     (tmp_path / "medbot.yaml").write_text("sources:\n  - path: lab.md\n")
     (tmp_path / "lab.md").write_text("# L\n## S\n- [X](https://x.example) - a tool\n")
     fine = run("--config", str(tmp_path / "medbot.yaml"), "check", data_dir=tmp_path / "fresh")
-    assert fine.returncode == 0 and "lab: 1 entries" in fine.stdout.replace("list ", ""), fine.stdout + fine.stderr
+    assert fine.returncode == 0 and "lab: 1 entry" in fine.stdout.replace("list ", ""), fine.stdout + fine.stderr
     assert not (tmp_path / "fresh").exists()  # nothing started or written

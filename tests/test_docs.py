@@ -65,3 +65,20 @@ def test_every_config_key_is_in_the_readme_configuration_table() -> None:
             keys += [f"`{platform.name}.{field.name}`" for field in msgspec.structs.fields(platform.settings_type)]
     missing = [key for key in keys if key not in table]
     assert not missing, f"README.md's configuration table lacks {missing}"
+
+
+def _first_cells(section: str) -> list[str]:
+    """The first cell of every table row in one README section (the thing a row documents)."""
+    body = README.split(section, 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in body.splitlines() if line.startswith("| `")]
+    names = [row.split("`", 2)[1].split() for row in rows]
+    return [" ".join(words[:2]) if words[0] == "medbot" else words[0] for words in names]
+
+
+def test_no_command_or_config_key_has_two_rows_in_the_readme() -> None:
+    """Two rows for one command drift apart (one said /unsubscribe removes all, the other asks which)."""
+    for section in ("## Chat commands", "## Command line", "## Configuration", "## Web page"):
+        cells = _first_cells(section)
+        assert cells, section
+        repeated = sorted({cell for cell in cells if cells.count(cell) > 1})
+        assert not repeated, f"README.md's {section!r} table has two rows for {repeated}"

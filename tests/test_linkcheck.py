@@ -62,7 +62,7 @@ async def test_a_dead_and_a_moved_link_show_in_paper_and_sources(core: MedBot, w
     moved = await core.handle(f"/paper {web.base}/links/old", LAB)
     assert moved is not None and f"— {web.base}/links/new (moved to; was {web.base}/links/old)" in moved.plain_text()
     sources = await core.handle("/sources", LAB)
-    assert sources is not None and "1 dead links" in sources.plain_text()
+    assert sources is not None and "1 dead link" in sources.plain_text()
 
     # identity is untouched and nothing was queued for announcement
     assert (await core.handle(f"/paper {web.base}/links/old", LAB)).title.startswith("Moved paper")  # type: ignore[union-attr]
@@ -104,7 +104,7 @@ async def test_operators_get_a_weekly_summary_of_dead_links_once_a_week(core: Me
     settings = replace(core.settings, watch=structs.replace(core.settings.watch, operator_chats=(AnnounceTarget("telegram", "-100"),)))
     now = datetime.now(UTC)
     text = weekly_summary(settings, core.store, now)
-    assert text is not None and "1 dead links, 1 moved" in text and "Vanished paper" in text and "lab: 1 dead" in text
+    assert text is not None and "1 dead link, 1 moved" in text and "Vanished paper" in text and "lab: 1 dead" in text
     assert weekly_summary(settings, core.store, now + timedelta(days=3)) is None  # not again within the week
     assert weekly_summary(settings, core.store, now + timedelta(days=8)) is not None
     [alert, _] = core.store.due_alerts(now + timedelta(days=9))

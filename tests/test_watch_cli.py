@@ -46,7 +46,7 @@ async def test_without_a_token_announcements_wait_in_the_outbox_and_the_feed_and
         upstream.publish("research", with_new_papers(RESEARCH))
         output = await medbot("watch", "--once")
         assert "research: changed: 5 new entries" in output
-        assert "5 announcement(s) still queued (no sender for telegram: set TELEGRAM_BOT_TOKEN)" in output
+        assert "5 announcements still queued (no sender for telegram: set TELEGRAM_BOT_TOKEN)" in output
         assert NEW_TITLES[0] in await medbot("new")
         feed = tmp_path / "new.atom"
         await medbot("feed", "--output", str(feed))

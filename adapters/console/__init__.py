@@ -60,4 +60,9 @@ class ConsoleSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The console has no settings of its own."""
 
 
-PLATFORM = Platform(name="console", settings_type=ConsoleSettings, connect=_connect, chat=False)
+def _transient(exc: BaseException) -> bool:
+    """Never: printing to stdout has nothing to reach."""
+    return False
+
+
+PLATFORM = Platform(name="console", settings_type=ConsoleSettings, connect=_connect, chat=False, transient=_transient)

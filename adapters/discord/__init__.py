@@ -23,9 +23,19 @@ async def _connect(core: MedBot, settings: Settings, chat: bool) -> Connection:
     return await connect(core, settings, chat)
 
 
+def _transient(exc: BaseException) -> bool:
+    """Discord or the network down (no connection, a timeout, a 5xx, no gateway) passes;
+    a rejected token (``LoginFailure``) or a refused request does not."""
+    import aiohttp
+    import discord
+
+    return isinstance(exc, (aiohttp.ClientConnectionError, TimeoutError, discord.DiscordServerError, discord.GatewayNotFound))
+
+
 def _secrets(settings: Settings) -> list[str]:
     token = settings.secret(TOKEN_ENV)
     return [token] if token else []
 
 
-PLATFORM = Platform(name="discord", settings_type=DiscordSettings, connect=_connect, token_env=TOKEN_ENV, secrets=_secrets)
+PLATFORM = Platform(name="discord", settings_type=DiscordSettings, connect=_connect, token_env=TOKEN_ENV, secrets=_secrets,
+                    transient=_transient)

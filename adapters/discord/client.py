@@ -317,18 +317,23 @@ async def run_client(core: MedBot, settings: Settings, stop: asyncio.Event, *, c
         raise ValueError(f"{TOKEN_ENV} is not set")
     client = client or build_client(core, settings)
     async with client:
-        runner = asyncio.create_task(client.start(token), name="discord-client")
-        stopper = asyncio.create_task(stop.wait(), name="discord-stop")
-        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        if runner in done:
-            stopper.cancel()
-            runner.result()  # re-raises a login or connection failure
-            return
-        await client.close()
-        try:
-            await runner
-        except asyncio.CancelledError:
-            pass
+        await _serve(client, client.start(token), stop)
+
+
+async def _serve(client: MedBotClient, running: Coroutine[Any, Any, None], stop: asyncio.Event) -> None:
+    """Run ``running`` (the client's start or connect) until it ends or ``stop`` is set."""
+    runner = asyncio.create_task(running, name="discord-client")
+    stopper = asyncio.create_task(stop.wait(), name="discord-stop")
+    done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    if runner in done:
+        stopper.cancel()
+        runner.result()  # re-raises a login or connection failure
+        return
+    await client.close()
+    try:
+        await runner
+    except asyncio.CancelledError:
+        pass
 
 
 class DiscordConnection:
@@ -349,8 +354,22 @@ class DiscordConnection:
 
 
 async def connect(core: MedBot, settings: Settings, chat: bool) -> DiscordConnection:
-    """Start the client; it answers slash commands either way (Discord routes them to any session)."""
+    """Log in now (so a rejected token or an unreachable Discord fails here, where ``serve``
+    tells them apart), then run the client; once connected, discord.py reconnects by itself."""
     client = build_client(core, settings)
+    try:
+        await client.login(settings.secret(TOKEN_ENV) or "")
+    except BaseException:
+        await client.close()
+        raise
     stop = asyncio.Event()
-    running = asyncio.create_task(run_client(core, settings, stop, client=client), name="discord")
+    running = asyncio.create_task(_run_logged_in(client, stop), name="discord")
     return DiscordConnection(client, stop, running)
+
+
+async def _run_logged_in(client: MedBotClient, stop: asyncio.Event) -> None:
+    try:
+        await _serve(client, client.connect(reconnect=True), stop)
+    finally:
+        if not client.is_closed():
+            await client.close()

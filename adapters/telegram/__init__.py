@@ -24,6 +24,13 @@ async def _connect(core: MedBot, settings: Settings, chat: bool) -> Connection:
     return await connect(core, settings, chat)
 
 
+def _transient(exc: BaseException) -> bool:
+    """A network fault or a flood wait passes; a rejected token or a bad request does not."""
+    from telegram.error import BadRequest, NetworkError, RetryAfter
+
+    return isinstance(exc, (NetworkError, RetryAfter)) and not isinstance(exc, BadRequest)
+
+
 def _secrets(settings: Settings) -> list[str]:
     token = settings.secret(TOKEN_ENV)
     return [token, webhook_secret(token)] if token else []
@@ -35,4 +42,4 @@ def _polls(settings: Settings) -> bool:
 
 
 PLATFORM = Platform(name="telegram", settings_type=TelegramSettings, connect=_connect, token_env=TOKEN_ENV, secrets=_secrets,
-                    single_receiver=_polls)
+                    single_receiver=_polls, transient=_transient)

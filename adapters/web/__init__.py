@@ -55,4 +55,9 @@ def _enabled(settings: Settings) -> bool:
     return settings.platform("web", WebSettings).port > 0
 
 
-PLATFORM = Platform(name="web", settings_type=WebSettings, connect=_connect, enabled=_enabled)
+def _transient(exc: BaseException) -> bool:
+    """Never: the page reaches no remote API, and a port already taken does not free itself."""
+    return False
+
+
+PLATFORM = Platform(name="web", settings_type=WebSettings, connect=_connect, enabled=_enabled, transient=_transient)

@@ -17,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
+from cachetools import TTLCache
+
 from bot.core.budget import CommandBudget, Verdict
 from bot.core.commands import COMMANDS, PAGERS
 from bot.core.commands.browse import topic_value
@@ -51,6 +53,8 @@ class MedBot:
         self.registry = registry or Registry(COMMANDS, PAGERS)
         # Workers sharing a state share tokens too (a press may reach another worker); a lab's stay in memory.
         self.tokens = PageTokens(backing=store if store.shared else None)
+        self.browsing: TTLCache[tuple[str, str], str] = TTLCache(maxsize=10_000, ttl=3600)
+        """The list each chat opened last in /topic, so a section name several lists share means that list's."""
         self.budget = CommandBudget()
         self.last_sync: SyncReport | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="medbot-index")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.core.i18n_routing import ROUTING_STRINGS
 
-__all__ = ["t"]
+__all__ = ["plural", "t"]
 
 _STRINGS: dict[str, dict[str, str]] = {
     "welcome": {
@@ -45,17 +45,28 @@ _STRINGS: dict[str, dict[str, str]] = {
         "en": "That button has expired. Please run the command again.",
         "zh": "这个按钮已过期，请重新输入命令。",
     },
-    "topics_title": {"en": "Topics ({count} sections)", "zh": "分类（共 {count} 个）"},
-    "topics_hint": {"en": "Open one with /topic <name>, e.g. /topic {example}.", "zh": "用 /topic <名称> 打开，例如 /topic {example}。"},
+    "lists_title": {"en": "Topics: {lists}, {sections}", "zh": "分类：{lists}，{sections}"},
+    "lists_hint": {
+        "en": "Open a list with its button or /topic <list>, e.g. /topic {example}; or go straight to a section: /topic <name>.",
+        "zh": "点按钮或用 /topic <列表名> 打开一个列表，例如 /topic {example}；也可直接 /topic <分类名>。",
+    },
+    "list_sections_title": {"en": "{name}: {sections}, {entries}", "zh": "{name}：{sections}，{entries}"},
+    "list_sections_hint": {
+        "en": "Open a section with its button or /topic <name>, e.g. /topic {example}.",
+        "zh": "点按钮或用 /topic <名称> 打开一个分类，例如 /topic {example}。",
+    },
+    "all_lists": {"en": "« All lists", "zh": "« 全部列表"},
+    "back_to_list": {"en": "« {name}", "zh": "« {name}"},
     "topic_title": {"en": "{path} — {first}–{last} of {total}", "zh": "{path}：第 {first}–{last} 条，共 {total} 条"},
     "no_topic": {"en": "No topic matches “{name}”.", "zh": "没有与“{name}”匹配的分类。"},
     "empty_topic": {"en": "The topic {path} has no entries.", "zh": "分类 {path} 中没有条目。"},
     "random_title": {"en": "A random pick", "zh": "随机推荐"},
     "random_title_topic": {"en": "A random pick from {path}", "zh": "来自 {path} 的随机推荐"},
     "nothing_indexed": {"en": "No entries are indexed yet.", "zh": "还没有任何已索引的条目。"},
-    "new_title": {"en": "New in the last {days} days", "zh": "最近 {days} 天新增"},
+    "new_title": {"en": "New in the last {days} days", "en_one": "New in the last day", "zh": "最近 {days} 天新增"},
     "new_none": {
         "en": "No new entries recorded in the last {days} days. The watcher records entries added upstream after its first poll.",
+        "en_one": "No new entries recorded in the last day. The watcher records entries added upstream after its first poll.",
         "zh": "最近 {days} 天没有记录到新条目。监视器在首次轮询之后才会记录上游新增的条目。",
     },
     "new_no_store": {
@@ -70,11 +81,11 @@ _STRINGS: dict[str, dict[str, str]] = {
         "zh": "没有 id 或链接为“{ref}”的条目。每条结果下方都显示了 id。",
     },
     "sources_title": {"en": "Lists I serve", "zh": "收录的列表"},
-    "source_line": {"en": "{name}: {count} entries", "zh": "{name}：{count} 条"},
+    "source_line": {"en": "{name}: {count} entries", "en_one": "{name}: 1 entry", "zh": "{name}：{count} 条"},
     "source_polled": {"en": "last poll {when}", "zh": "上次轮询 {when}"},
     "source_changed": {"en": "last change {when}", "zh": "上次更新 {when}"},
-    "source_dead": {"en": "{n} dead links", "zh": "{n} 个失效链接"},
-    "source_failures": {"en": "{n} failed polls in a row", "zh": "连续 {n} 次轮询失败"},
+    "source_dead": {"en": "{n} dead links", "en_one": "1 dead link", "zh": "{n} 个失效链接"},
+    "source_failures": {"en": "{n} failed polls in a row", "en_one": "1 failed poll", "zh": "连续 {n} 次轮询失败"},
     "source_failure": {"en": "1 failed poll", "zh": "1 次轮询失败"},
     "source_never": {"en": "not polled yet", "zh": "尚未轮询"},
     "admin_only": {
@@ -89,7 +100,7 @@ _STRINGS: dict[str, dict[str, str]] = {
     "no_paper": {"en": "No entry with id, link or identifier “{ref}”. Try /search.",
     "zh": "没有编号、链接或标识符为“{ref}”的条目，试试 /search。"},
     "nothing_to_export": {"en": "Nothing to export for “{what}”.", "zh": "“{what}”没有可导出的条目。"},
-    "exported": {"en": "{count} entries from “{what}” as {fmt}.", "zh": "已导出“{what}”的 {count} 个条目（{fmt}）。"},
+    "exported": {"en": "{count} entries from “{what}” as {fmt}.", "en_one": "1 entry from “{what}” as {fmt}.", "zh": "已导出“{what}”的 {count} 个条目（{fmt}）。"},
     "capped": {"en": "Only the first {n} are included.", "zh": "只包含前 {n} 个。"},
     "export_bad_days": {"en": "new:DAYS takes a number of days from 1 to 365, e.g. new:30.",
     "zh": "new: 后面请写 1 到 365 的天数，例如 new:30。"},
@@ -139,8 +150,39 @@ assert not set(_STRINGS) & set(ROUTING_STRINGS), "a routing string reuses a key"
 _STRINGS.update(ROUTING_STRINGS)
 
 
+_NOUNS: dict[str, tuple[str, str, str]] = {
+    # English singular, English plural, Chinese (with its measure word; Chinese has no plural)
+    "entry": ("entry", "entries", "个条目"),
+    "result": ("result", "results", "条结果"),
+    "section": ("section", "sections", "个分类"),
+    "list": ("list", "lists", "个列表"),
+    "failed_poll": ("failed poll", "failed polls", "次拉取失败"),
+    "new_entry": ("new entry", "new entries", "个新条目"),
+    "announcement": ("announcement", "announcements", "条通知"),
+    "message": ("message", "messages", "条消息"),
+    "dead_link": ("dead link", "dead links", "个失效链接"),
+}
+
+
+def plural(lang: str, noun: str, count: int) -> str:
+    """``count`` and the noun, right in both languages: "1 entry", "2 entries", "2 个条目"."""
+    one, many, chinese = _NOUNS[noun]
+    if lang == "zh":
+        return f"{count} {chinese}"
+    return f"{count} {one if count == 1 else many}"
+
+
+_COUNTS = ("n", "count", "days")
+"""The values that count something: when one of them is 1, a ``<lang>_one`` form is used."""
+
+
 def t(lang: str, key: str, **values: object) -> str:
-    """The UI string ``key`` in ``lang`` (en/zh), formatted with ``values``."""
+    """The UI string ``key`` in ``lang`` (en/zh), formatted with ``values``.
+
+    A count of 1 (``n``, ``count`` or ``days``) picks the singular form where the string
+    has one ("1 failed poll", not "1 failed polls"); Chinese needs none.
+    """
     table = _STRINGS[key]
-    template = table.get(lang) or table["en"]
+    one = any(values.get(name) == 1 for name in _COUNTS)
+    template = (table.get(f"{lang}_one") if one else None) or table.get(lang) or (table.get("en_one") if one else None) or table["en"]
     return template.format(**values) if values else template

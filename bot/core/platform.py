@@ -55,6 +55,24 @@ class Platform:
     single_receiver: Callable[[Settings], bool] = field(default=lambda settings: False)
     """Whether only one process may receive its updates (Telegram long polling: a second
     poller gets 409). Workers sharing a state then receive only while elected watcher."""
+    transient: Callable[[BaseException], bool] = field(default=lambda exc: False)
+    """Whether one exception (not its causes) is a failure that passes: the API unreachable,
+    a timeout, a server error. Each adapter judges it with its library's exception types."""
+
+    def retryable(self, exc: BaseException) -> bool:
+        """Whether starting failed for a reason worth retrying (an unreachable API, not a rejected token).
+
+        The exception and its causes are asked, since libraries wrap the network error
+        (python-telegram-bot's ``NetworkError`` from httpx's ``ConnectError``).
+        """
+        seen: BaseException | None = exc
+        for _ in range(8):
+            if seen is None:
+                return False
+            if self.transient(seen):
+                return True
+            seen = seen.__cause__ or seen.__context__
+        return False
 
     def token(self, settings: Settings) -> str | None:
         return settings.secret(self.token_env) if self.token_env else None

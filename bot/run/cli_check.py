@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bot.core.i18n import plural
 from bot.run.cli_support import UsageError, print_json, settings
 
 __all__ = ["cmd_check"]
@@ -36,7 +37,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             except (OSError, UnicodeDecodeError, ValueError) as exc:
                 problems.append(f"{source.path}: cannot read the list {source.name}: {exc}")
                 continue
-            report.append(f"list {source.name}: {len(document.entries)} entries in {source.path}")
+            report.append(f"list {source.name}: {plural('en', 'entry', len(document.entries))} in {source.path}")
             if not document.entries:
                 problems.append(f"{source.path}: the list {source.name} has no entries")
         synonyms_problem = check_synonyms(loaded.synonyms_path)

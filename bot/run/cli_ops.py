@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import sys
 
+from bot.core.i18n import plural
 from bot.run.cli_support import UsageError, iso, load_core, names, print_json, read_document, settings
 
 __all__ = ["cmd_bench", "cmd_chat", "cmd_diff", "cmd_feed", "cmd_index", "cmd_parse", "cmd_serve", "cmd_sources", "cmd_watch", "cmd_web"]
@@ -44,7 +45,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     what = "rebuilt" if report.rebuilt else "updated"
     changed = list(report.added_sources) + list(report.updated_sources)
     print(
-        f"index {what}: {report.entries} entries from {len(core.settings.sources)} lists in {report.seconds:.2f}s"
+        f"index {what}: {plural('en', 'entry', report.entries)} from {plural('en', 'list', len(core.settings.sources))} in {report.seconds:.2f}s"
         + (f"; re-indexed: {names(changed)}" if changed else "; nothing changed")
         + (f"; dropped: {names(list(report.removed_sources))}" if report.removed_sources else "")
     )
@@ -78,7 +79,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
         print_json(rows)
         return 0
     for row in rows:
-        print(f"{row['name']}: {row['state']}; {row['entries']} entries; last poll {row['last_poll'] or 'never'}; "
+        print(f"{row['name']}: {row['state']}; {plural('en', 'entry', int(row['entries'] or 0))}; last poll {row['last_poll'] or 'never'}; "
               f"last change {row['last_change'] or 'never'}; failures {row['failures']}; "
               f"next poll {row['next_poll'] or 'when due'}")
         if row["last_error"]:

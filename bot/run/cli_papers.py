@@ -16,6 +16,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from bot.core.i18n import plural
+
 __all__ = ["Deps", "add_paper_commands"]
 
 Add = Callable[..., argparse.ArgumentParser]
@@ -93,7 +95,7 @@ def _cmd_export(deps: Deps, args: argparse.Namespace) -> int:
     data = export(gather_infos(core.store, items, detail=False), args.format)
     if args.output:
         Path(args.output).write_bytes(data)
-        print(f"{len(items)} entries written to {args.output}", file=sys.stderr)
+        print(f"{plural('en', 'entry', len(items))} written to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(data.decode("utf-8"))
     return 0

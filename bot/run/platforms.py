@@ -22,7 +22,7 @@ from bot.core.settings import Settings
 if TYPE_CHECKING:
     from bot.core.bot import MedBot
 
-__all__ = ["PLATFORMS", "chat_platforms", "connect_all", "install_redaction", "is_unreachable", "load", "senders_of"]
+__all__ = ["PLATFORMS", "chat_platforms", "connect_all", "install_redaction", "load", "senders_of"]
 
 log = logging.getLogger(__name__)
 
@@ -64,25 +64,6 @@ async def connect_all(core: MedBot, settings: Settings, stack: AsyncExitStack, *
         stack.push_async_callback(_close, platform.name, connection)
         connections[platform.name] = connection
     return connections
-
-
-_NETWORK_ERRORS = {"NetworkError", "TimedOut", "ConnectError", "ConnectTimeout", "ClientConnectorError", "ClientConnectionError"}
-
-
-def is_unreachable(exc: BaseException) -> bool:
-    """True when starting failed because the platform's API could not be reached (worth retrying).
-
-    Judged by the exception and its causes, by type name, because only adapters import
-    the platform libraries: a rejected token is not this, an unreachable host is.
-    """
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return False
-        if isinstance(seen, (OSError, TimeoutError)) or any(cls.__name__ in _NETWORK_ERRORS for cls in type(seen).__mro__):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 async def connect_one(core: MedBot, settings: Settings, stack: AsyncExitStack, platform: Platform, *, chat: bool) -> Connection:

@@ -23,7 +23,7 @@ from bot.core.settings import ConfigError
 from bot.core.synonyms import SynonymsFollower
 from bot.run.election import ElectedReceivers
 from bot.run.lock import DataDirBusy, hold_lock
-from bot.run.platforms import PLATFORMS, chat_platforms, connect_one, install_redaction, is_unreachable, load
+from bot.run.platforms import PLATFORMS, chat_platforms, connect_one, install_redaction, load
 from bot.store.database import StoreVersionError
 from bot.store.election import open_election
 from bot.store.engine import StateUnavailable
@@ -116,7 +116,7 @@ async def run_service(core: MedBot, settings: Settings, stop: asyncio.Event | No
                 try:
                     connection = await connect_one(core, settings, platforms, platform, chat=platform not in elected_only)
                 except Exception as exc:
-                    if not is_unreachable(exc):
+                    if not platform.retryable(exc):
                         raise
                     log.warning("%s is unreachable at start-up (%s); retrying in the background", platform.name, exc)
                     tasks[platform.name] = asyncio.create_task(
@@ -162,7 +162,7 @@ async def _keep_connecting(core: MedBot, settings: Settings, stack: AsyncExitSta
         try:
             connection = await connect_one(core, settings, stack, platform, chat=True)
         except Exception as exc:
-            if not is_unreachable(exc):
+            if not platform.retryable(exc):
                 raise
             log.warning("%s still unreachable (%s); next try in %gs", platform.name, exc,
                         RETRY_SECONDS[min(attempt + 1, len(RETRY_SECONDS) - 1)])

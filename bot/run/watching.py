@@ -13,6 +13,7 @@ from contextlib import AsyncExitStack
 from datetime import timedelta
 
 from bot.core.bot import MedBot
+from bot.core.i18n import plural
 from bot.core.sending import Sender
 from bot.core.settings import Settings
 from bot.run.platforms import PLATFORMS, connect_all, install_redaction, senders_of
@@ -63,13 +64,13 @@ async def _once(core: MedBot, settings: Settings, senders: dict[str, Sender], fo
     states = await asyncio.to_thread(store.source_states)
     for item in report.sources:
         print(f"{item.name}: {describe_outcome(item, states.get(item.name))}")
-    print(f"announcements sent: {delivered.messages} message(s) for {delivered.entries} entr{'y' if delivered.entries == 1 else 'ies'}")
+    print(f"announcements sent: {plural('en', 'message', delivered.messages)} for {plural('en', 'entry', delivered.entries)}")
     waiting = await asyncio.to_thread(store.due_outbox, utcnow() + timedelta(days=3650))
     missing = sorted({row.platform for row in waiting} - set(senders))
     if waiting:
         variables = [p.token_env for p in PLATFORMS if p.name in missing and p.token_env]
         hint = f" (no sender for {', '.join(missing)}: set {', '.join(variables)})" if missing else ""
-        print(f"{len(waiting)} announcement(s) still queued{hint}")
+        print(f"{plural('en', 'announcement', len(waiting))} still queued{hint}")
     due = [item for item in report.sources if item.outcome != "skipped"]
     failed = [item for item in due if item.outcome == "failed"]
     if failed:
@@ -82,9 +83,9 @@ def describe_outcome(item: SourceReport, state: SourceState | None) -> str:
     if item.outcome == "skipped" and state is not None and state.next_poll is not None:
         return f"backing off after failures (next poll {state.next_poll:%Y-%m-%d %H:%M} UTC)"
     return {
-        "baseline": f"first version recorded ({state.entries if state else 0} entries; nothing announced)",
-        "changed": f"changed: {len(item.new_entries)} new entries",
-        "confirmed": f"mass change confirmed: {len(item.new_entries)} new entries, one digest",
+        "baseline": f"first version recorded ({plural('en', 'entry', state.entries if state else 0)}; nothing announced)",
+        "changed": f"changed: {plural('en', 'new_entry', len(item.new_entries))}",
+        "confirmed": f"mass change confirmed: {plural('en', 'new_entry', len(item.new_entries))}, one digest",
         "held": "changed a lot at once: held until the next poll sees it again",
         "failed": f"failed: {item.error}",
     }.get(item.outcome, item.outcome)

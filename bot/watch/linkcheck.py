@@ -23,6 +23,7 @@ import httpx
 from msgspec import structs
 
 from bot.core.config import Settings
+from bot.core.i18n import plural
 from bot.core.link_health import all_entries, dead_counts, entry_urls
 from bot.store.metadata import LinkStatus, MetadataStore
 from bot.store.sqlite import Store
@@ -150,7 +151,7 @@ def weekly_summary(settings: Settings, store: Store, now: datetime) -> str | Non
     dead = [(entry, url) for entry in entries for url in entry_urls([entry]) if url in statuses and statuses[url].dead]
     moved = sum(1 for status in statuses.values() if status.moved)
     per_list = dead_counts(settings, store)
-    lines = [f"{SUMMARY_PREFIX}: {len(dead)} dead links, {moved} moved, of {len(statuses)} checked."]
+    lines = [f"{SUMMARY_PREFIX}: {plural('en', 'dead_link', len(dead))}, {moved} moved, of {len(statuses)} checked."]
     lines.extend(f"• {name}: {count} dead" for name, count in sorted(per_list.items()))
     lines.extend(f"  – {entry.title[:80]} — {url}" for entry, url in dead[:SUMMARY_SHOWN])
     if len(dead) > SUMMARY_SHOWN:

@@ -88,9 +88,11 @@ async def run_watcher(
                             await on_role(leader)
                     if leader and loop.time() >= next_poll:
                         log.info("watcher poll starts")
-                        await poll_once(store, settings, client, on_update=on_update)
+                        await poll_once(store, settings, client, on_update=on_update, stop=stop)
                         log.info("watcher poll ends")
                         next_poll = loop.time() + jittered(settings.watch.interval, settings.watch.jitter, rng)
+                        if stop.is_set():
+                            break
                     await deliver(store, senders, settings)
                 except Exception:  # one bad round must not end announcements for good
                     log.exception("watcher round failed; trying again later")

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from bot.core.i18n import plural
 from bot.core.replies import EntryView, Reply, ReplyKind
 from bot.core.views import view_of
 from bot.store.records import LoggedEntry, OutboxItem
@@ -57,8 +58,7 @@ def digest_part(items: Sequence[LoggedEntry], total: int, part: int, parts: int,
                 scheduled: bool = False) -> Reply:
     """Part ``part`` of ``parts`` of a digest of ``total`` new entries."""
     sources = [source for logged in items for source in logged.sources]
-    noun = "new entry" if total == 1 else "new entries"
-    heading = ("Digest: " if scheduled else "") + f"{total} {noun} in {_lists(sources)}" + (f" ({part}/{parts})" if parts > 1 else "")
+    heading = ("Digest: " if scheduled else "") + f"{plural('en', 'new_entry', total)} in {_lists(sources)}" + (f" ({part}/{parts})" if parts > 1 else "")
     text: tuple[str, ...] = ()
     if mass_change and part == 1:
         text = ("The list changed a lot at once; here is what it added.",)

@@ -20,6 +20,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -84,8 +85,14 @@ async def poll_once(
     on_update: OnUpdate | None = None,
     now: datetime | None = None,
     force: bool = False,
+    stop: asyncio.Event | None = None,
 ) -> PollReport:
-    """Poll every configured source once (sources in backoff wait unless ``force``)."""
+    """Poll every configured source once (sources in backoff wait unless ``force``).
+
+    When ``stop`` is set the poll is abandoned at once: downloads in flight are dropped
+    and sources not processed yet are left as they were, so each is polled again next
+    time. A source being processed finishes first (its state is one transaction).
+    """
     moment = now or utcnow()
     poll_id = await asyncio.to_thread(store.begin_poll, moment)
     report = PollReport(poll_id)
@@ -99,8 +106,14 @@ async def poll_once(
         async with slots:
             return await _fetch(client, settings, source, states.get(source.name), moment, force)
 
-    results = await asyncio.gather(*(fetch(source) for source in watched), return_exceptions=True)
-    for source, result in zip(watched, results, strict=True):
+    fetching = asyncio.ensure_future(asyncio.gather(*(fetch(source) for source in watched), return_exceptions=True))
+    if not await _unless_stopped(fetching, stop):
+        log.info("stopping: this poll's downloads are abandoned; every source is polled again next time")
+        return report
+    for source, result in zip(watched, fetching.result(), strict=True):
+        if stop is not None and stop.is_set():  # the sources not reached yet keep their state
+            log.info("stopping: %s and the sources after it are polled again next time", source.name)
+            break
         state = states.get(source.name)
         if result is None:
             report.sources.append(SourceReport(source.name, "skipped"))
@@ -118,6 +131,23 @@ async def poll_once(
             await _recovered(store, settings, source.name, moment)
         report.sources.append(outcome)
     return report
+
+
+async def _unless_stopped(work: asyncio.Future[Any], stop: asyncio.Event | None) -> bool:
+    """Wait for ``work``; if ``stop`` comes first, cancel it and say False."""
+    if stop is None:
+        await work
+        return True
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if work.done():
+        return True
+    work.cancel()
+    await asyncio.gather(work, return_exceptions=True)
+    return False
 
 
 async def _fetch(

@@ -7,11 +7,11 @@ from typing import Any
 from aiohttp import web
 
 
-async def serve_on_loopback(app: web.Application, **runner_options: Any) -> tuple[web.AppRunner, str]:
-    """The started runner and its root URL (``http://127.0.0.1:PORT``); the OS picks the port."""
+async def serve_on_loopback(app: web.Application, port: int = 0, **runner_options: Any) -> tuple[web.AppRunner, str]:
+    """The started runner and its root URL (``http://127.0.0.1:PORT``); the OS picks the port unless given."""
     runner = web.AppRunner(app, **runner_options)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     server = site._server
     assert server is not None and getattr(server, "sockets", None), "the site did not start listening"

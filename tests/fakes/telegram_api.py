@@ -146,11 +146,11 @@ class FakeTelegramAPI:
         self.root_url = ""
 
     # -- lifecycle -------------------------------------------------------------------
-    async def start(self) -> str:
-        """Listen on 127.0.0.1 on a free port; returns the root URL (``http://127.0.0.1:N``)."""
+    async def start(self, port: int = 0) -> str:
+        """Listen on 127.0.0.1 on a free port (or ``port``); returns the root URL (``http://127.0.0.1:N``)."""
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
-        self._runner, self.root_url = await serve_on_loopback(app, access_log=None)
+        self._runner, self.root_url = await serve_on_loopback(app, port, access_log=None)
         return self.root_url
 
     async def stop(self) -> None:

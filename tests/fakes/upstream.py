@@ -84,6 +84,8 @@ class FakeUpstream:
     _faults: dict[str, list[_Fault]] = field(default_factory=dict)
     _clock: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
     _release: asyncio.Event = field(default_factory=asyncio.Event)
+    stalling: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once a request is hanging in ``timeout`` mode (the client is waiting on it now)."""
     _runner: web.AppRunner | None = None
     _elsewhere_runner: web.AppRunner | None = None
 
@@ -202,6 +204,7 @@ class FakeUpstream:
         if mode == "redirect-here":
             return web.Response(status=301, headers={"Location": f"/{name}.md?moved=1"})
         if mode == "timeout":
+            self.stalling.set()
             await self._release.wait()
             return web.Response(status=504, text="too late")
         if mode == "html":

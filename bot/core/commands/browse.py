@@ -5,6 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.core.commands.common import PER_PAGE, page_buttons, page_of
+from bot.core.commands.topic_lists import (
+    ALL_LISTS,
+    LIST_PREFIX,
+    browsed_list,
+    indexed_lists,
+    list_sections_page,
+    lists_page,
+    remember_list,
+)
 from bot.core.details import detail_buttons
 from bot.core.i18n import t
 from bot.core.paging import path_hash
@@ -35,51 +44,85 @@ TOPIC_VALUE_LIMIT = 100  # Discord's limit on a choice value
 
 @command(
     "topic",
-    zh="浏览某个分类下的条目（不带参数列出全部分类）",
+    zh="浏览某个分类下的条目（不带参数先列出各个列表）",
     usage="/topic [name]",
     example="/topic lesion detection",
-    arg=ArgSpec("name", "A section of the lists (English or Chinese)", autocomplete="topic"),
+    arg=ArgSpec("name", "A section or a list (English or Chinese); none: the lists", autocomplete="topic"),
     aliases=("topics",),
 )
 async def topic(core: MedBot, args: str, ctx: Context) -> Reply:
-    """Browse a section of the lists, or list all sections."""
+    """Browse a section of the lists, or list the lists and their sections."""
     name = args.strip()[:200]
     if not name:
-        return await _topics_overview(core, ctx)
+        return await lists_page(core, 1, ctx)
+    lists = await indexed_lists(core)
+    named_list = next((info.name for info in lists if info.name.casefold() == name.casefold()), None)
+    if named_list is not None:
+        return await list_sections_page(core, named_list, 1, ctx)
     path = await core.run_index(lambda: resolve_topic(core.index, name))
     if path is None:
-        overview = await _topics_overview(core, ctx)
+        overview = await lists_page(core, 1, ctx)
         return Reply(
             text=(t(ctx.lang, "no_topic", name=name[:60]), *overview.text),
+            buttons=overview.buttons,
+            footer=overview.footer,
             is_error=True,
             language=ctx.lang,
         )
+    browsing = browsed_list(core, ctx)
+    info = next((item for item in lists if item.name == browsing), None)
+    if info is not None:  # the user is looking at one list: a name several lists share means its section
+        wanted = section_key(name)
+        mine = next((node.path for node in info.sections if node.path == path), None) or next(
+            (node.path for node in info.sections if section_key(node.name) == wanted), None)
+        if mine is not None:
+            return await topic_page(core, mine, 1, ctx, source=info.name)
     return await topic_page(core, path, 1, ctx)
 
 
-async def topic_page(core: MedBot, path: tuple[str, ...], page: int, ctx: Context, *, per_page: int = PER_PAGE) -> Reply:
-    result = await core.run_index(lambda: core.index.topic_entries(path, page=page, per_page=per_page))
+async def topic_page(core: MedBot, path: tuple[str, ...], page: int, ctx: Context, *, per_page: int = PER_PAGE,
+                     source: str | None = None) -> Reply:
+    """A section's entries, of one list when ``source`` names it (its buttons keep the list)."""
+    result = await core.run_index(lambda: core.index.topic_entries(path, page=page, per_page=per_page, source=source))
     label = " › ".join(path)
+    if source:
+        label = f"{source}: {label}"
     if not result.hits:
         return Reply(text=(t(ctx.lang, "empty_topic", path=label),), language=ctx.lang)
     where = page_of(result)
     last_number = where.first + len(result.hits) - 1
     views = tuple(entry_view(hit) for hit in result.hits)
+    argument = f"{path_hash(path)}@{source}" if source else path_hash(path)
+    buttons = page_buttons(core, "topic", argument, where, ctx.lang)
+    if source:
+        buttons += (Button(t(ctx.lang, "back_to_list", name=source), core.payload("topic", LIST_PREFIX + source)),)
     return Reply(
         title=t(ctx.lang, "topic_title", path=label, first=where.first, last=last_number, total=result.total),
         entries=views,
-        buttons=page_buttons(core, "topic", path_hash(path), where, ctx.lang) + detail_buttons(core, views, where.first),
+        buttons=buttons + detail_buttons(core, views, where.first),
         language=ctx.lang,
         page=where,
     )
 
 
-async def topic_page_by_hash(core: MedBot, hashed: str, page: int, ctx: Context) -> Reply:
-    """A topic page button: its payload names the section by the hash of its path."""
-    nodes = await core.run_index(core.index.topics)
-    for node in flatten_topics(nodes):
+async def topic_page_by_hash(core: MedBot, argument: str, page: int, ctx: Context) -> Reply:
+    """A topic button: the lists (``*``), a list's sections (``L<list>``), or a section by the
+    hash of its path, of one list when ``@<list>`` follows (see ``topic_lists``)."""
+    if argument == ALL_LISTS:
+        return await lists_page(core, page, ctx)
+    if argument.startswith(LIST_PREFIX):
+        return await list_sections_page(core, argument[len(LIST_PREFIX):], page, ctx)
+    hashed, _, source = argument.partition("@")
+    if source:
+        info = next((item for item in await indexed_lists(core) if item.name == source), None)
+        nodes = info.sections if info is not None else ()
+    else:
+        nodes = tuple(flatten_topics(await core.run_index(core.index.topics)))
+    for node in nodes:
         if path_hash(node.path) == hashed:
-            return await topic_page(core, node.path, page, ctx)
+            if source:
+                remember_list(core, ctx, source)
+            return await topic_page(core, node.path, page, ctx, source=source or None)
     return Reply(text=(t(ctx.lang, "stale_button"),), is_error=True, ephemeral=True, language=ctx.lang)
 
 
@@ -113,30 +156,6 @@ def flatten_topics(nodes: tuple[TopicNode, ...]) -> list[TopicNode]:
         flat.append(node)
         stack.extend(reversed(node.children))
     return flat
-
-
-async def _topics_overview(core: MedBot, ctx: Context) -> Reply:
-    nodes = await core.run_index(core.index.topics)
-    flat = flatten_topics(nodes)
-    if not flat:
-        return Reply(text=(t(ctx.lang, "nothing_indexed"),), language=ctx.lang)
-    lines: list[str] = []
-    for node in nodes:
-        lines.append(f"• {node.name} ({node.count})")
-        for child in node.children[:12]:
-            lines.append(f"   ◦ {child.name} ({child.count})")
-        if len(node.children) > 12:
-            lines.append(f"   ◦ … +{len(node.children) - 12}")
-    text = "\n".join(lines)
-    if len(text) > 3000:
-        text = text[:3000].rsplit("\n", 1)[0] + "\n…"
-    example = next((node.name for node in flat if node.count and not node.children), flat[0].name)
-    return Reply(
-        title=t(ctx.lang, "topics_title", count=len(flat)),
-        text=(text,),
-        footer=t(ctx.lang, "topics_hint", example=example),
-        language=ctx.lang,
-    )
 
 
 @command(
