@@ -8,7 +8,7 @@ one-letter payload code and the function that renders page N.
 
 from __future__ import annotations
 
-from bot.core.commands import basics, browse, papers, recent, search, subscriptions
+from bot.core.commands import basics, browse, papers, recent, search, sources, subscriptions
 from bot.core.registry import Handler, Pager
 
 __all__ = ["COMMANDS", "PAGERS"]
@@ -21,7 +21,7 @@ COMMANDS: tuple[Handler, ...] = (
     browse.random_pick,
     recent.new_entries,
     recent.similar,
-    recent.sources,
+    sources.sources,
     papers.paper,
     papers.export_command,
     subscriptions.subscribe,
@@ -35,4 +35,5 @@ PAGERS: tuple[Pager, ...] = (
     Pager("random", "r", browse.random_again),
     Pager("paper", "p", papers.paper_page),
     Pager("new", "n", recent.new_page),
+    Pager("sources", "l", sources.sources_page),
 )
