@@ -107,6 +107,8 @@ def test_searches_during_rebuilds_and_commits_never_fail(tmp_path: Path) -> None
     swaps, commits = map(int, rebuilt.split())
     assert swaps >= 10 and commits >= 10, f"only {swaps} rebuilds and {commits} commits: the race was hardly exercised"
     searches, failures = map(int, read.split())
+    sys.stderr.write(f"\nreaders: {searches} searches and {len(cli_runs)} `medbot search` runs during {swaps} rebuilds"
+                     f" and {commits} commits, {failures} failed\n")
     assert searches >= 100, f"only {searches} searches ran"
     assert failures == 0, f"{failures} of {searches} searches failed during rebuilds:\n{read_errors[-3000:]}"
     failed_cli = [run for run in cli_runs if run.returncode != 0]
