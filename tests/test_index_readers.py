@@ -105,7 +105,7 @@ def test_searches_during_rebuilds_and_commits_never_fail(tmp_path: Path) -> None
 
     assert rebuilder.returncode == 0, rebuild_errors
     swaps, commits = map(int, rebuilt.split())
-    assert swaps >= 10 and commits >= 10, f"only {swaps} rebuilds and {commits} commits: the race was hardly exercised"
+    assert swaps >= 5 and commits >= 5, f"only {swaps} rebuilds and {commits} commits: the race was hardly exercised"
     searches, failures = map(int, read.split())
     sys.stderr.write(f"\nreaders: {searches} searches and {len(cli_runs)} `medbot search` runs during {swaps} rebuilds"
                      f" and {commits} commits, {failures} failed\n")
