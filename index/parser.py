@@ -23,6 +23,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from index.anchors import heading_anchors, is_anchor_link
+from index.chunks import chunks
 from index.inline import Piece, clean_text, fields_from_pieces, pieces_from_inline
 from index.model import Entry, Link, ListDocument, entry_id, identity_key, section_key
 
@@ -169,12 +170,14 @@ class _Walker:
         self.open_items = 0  # list items and table rows being read (a <summary> there is no section)
 
     def run(self, text: str) -> ListDocument:
-        tokens = _MD.parse(text)
         self.anchors = heading_anchors(text)
-        self.walk(tokens, 0, 0)
+        entries: dict[str, Entry] = {}
+        for offset, chunk in chunks(text):  # one token list at a time: memory bounded by the chunk
+            self.walk(_MD.parse(chunk), offset, 0)
+            self._collect(entries)
         return ListDocument(
             title=self.title or "",
-            entries=self._entries(),
+            entries=tuple(entries.values()),
             sections=tuple(self.sections),
             source=self.source,
             warnings=tuple(self.warnings),
@@ -318,9 +321,10 @@ class _Walker:
         links = [p.url for p in pieces if p.url is not None and not p.image_only]
         return bool(links) and all(is_anchor_link(url, self.anchors) for url in links)
 
-    def _entries(self) -> tuple[Entry, ...]:
-        entries: dict[str, Entry] = {}
-        for found in sorted(self.found, key=lambda f: f.line):
+    def _collect(self, entries: dict[str, Entry]) -> None:
+        """Turn what the last chunk found into entries (the first of an identity wins)."""
+        found_here, self.found = self.found, []
+        for found in sorted(found_here, key=lambda f: f.line):
             fields = fields_from_pieces(found.pieces)
             if fields is None:
                 continue
@@ -339,7 +343,6 @@ class _Walker:
                 source=self.source,
                 line=found.line + 1,
             )
-        return tuple(entries.values())
 
 
 def _html_text(html: str) -> str:

@@ -107,12 +107,14 @@ class SearchIndex(BrowseSearch, SemanticSearch):
     # --- lifecycle ------------------------------------------------------------------
 
     def _reopen(self) -> None:
-        pointer = store.read_pointer(self.index_dir)
+        retired = self._generation
         self._close_handles()
-        if pointer is None or not pointer.current:
+        if (opened := store.open_current(self.index_dir)) is None:
             return
-        self._ix = store.open_index(self.index_dir, pointer)
+        self._ix, pointer = opened  # leased: no rebuild elsewhere removes it while open
         self._generation = pointer.generation
+        if retired not in (None, pointer.generation):  # we may have been its last reader
+            store.remove_stale(self.index_dir, keep=pointer.generation)
         self._meta = store.Meta.load(self.index_dir / pointer.generation)
         self._searcher = self._ix.searcher(weighting=_weighting())
 
@@ -137,8 +139,7 @@ class SearchIndex(BrowseSearch, SemanticSearch):
         self._ix = self._searcher = None
         self._generation = None
         self._meta = store.Meta()
-        self._topics = None
-        self._source_topics = None
+        self._topics = self._source_topics = None
         self._scorer = None
 
     def close(self) -> None:
@@ -147,8 +148,7 @@ class SearchIndex(BrowseSearch, SemanticSearch):
             self._close_handles()
 
     def __del__(self) -> None:
-        # A safety net for callers that drop an index without close(): the segment
-        # files are real open files (not in-memory copies) and would leak until exit.
+        # A safety net for callers that drop an index without close(): open segment files and the lease.
         try:
             self._close_handles()
         except Exception:  # noqa: BLE001 - never raise from a finaliser

@@ -28,6 +28,7 @@ from whoosh.searching import Searcher
 from index import search_store as store
 from index.child_processes import children_die_with_parent
 from index.model import Entry, ListDocument
+from index.whoosh_internals import commit_keeping_files
 
 __all__ = ["SourceSnapshot", "apply_changes", "build_generation", "want_progress"]
 
@@ -171,10 +172,11 @@ def apply_changes(
                 writer.update_document(**store.build_document(doc_id, occurrences, _order(occurrences, ranks)))
             else:
                 writer.delete_by_term("id", doc_id)
-        writer.commit()
+        commit_keeping_files(writer)  # readers elsewhere may still use the old segments
     except BaseException:
         writer.cancel()
         raise
+    store.tidy_superseded(ix)
     sources = {name: meta.sources[name] for name in names if name in meta.sources}
     for name, document in loaded.items():
         sources[name] = _meta_entry(fingerprints[name], document)

@@ -4,6 +4,7 @@ Layout of ``index_dir``::
 
     CURRENT          {"generation": "gen-...", "analyzer": 1, "schema": 2}  (os.replace'd)
     gen-<stamp>/     a Whoosh index plus meta.json (each source's fingerprint, sections)
+                     and READERS, the lock file open readers lease (generation_lease.py)
 
 A full build writes a fresh generation and then swaps ``CURRENT``; a crash before the
 swap leaves the old generation serving. Incremental updates commit in place through one
@@ -32,8 +33,10 @@ from whoosh.filedb.filestore import FileStorage, RamStorage, copy_storage
 
 from index.aliases import entry_aliases
 from index.analysis import ANALYZER_VERSION, stem_word, text_analyzer
+from index.generation_lease import Lease, remove_unread
 from index.model import Entry, Link, normalise_url, section_key
 from index.semantic import embedding_text, text_key
+from index.whoosh_internals import remove_superseded_files
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -248,8 +251,44 @@ def save_ram_index(ix: windex.Index, path: Path) -> None:
     copy_storage(ix.storage, FileStorage(str(path)))
 
 
-def open_index(index_dir: Path, pointer: Pointer) -> windex.Index:
-    return windex.open_dir(str(index_dir / pointer.generation))
+class LeasedIndex(windex.FileIndex):  # type: ignore[misc]
+    """A Whoosh index that holds its generation's lease until closed."""
+
+    def __init__(self, path: Path, lease: Lease) -> None:
+        super().__init__(FileStorage(str(path)))
+        self.lease = lease
+
+    def close(self) -> None:
+        self.lease.release()
+
+
+def open_current(index_dir: Path, attempts: int = 5) -> tuple[windex.Index, Pointer] | None:
+    """The served generation, opened and leased; None when there is no current one.
+
+    A generation retired between reading ``CURRENT`` and taking its lease is gone by
+    the time the lease is ours, so we read the pointer again (a few times at most).
+    """
+    for _ in range(attempts):
+        pointer = read_pointer(index_dir)
+        if pointer is None or not pointer.current:
+            return None
+        lease = Lease.take(index_dir / pointer.generation)
+        if lease is not None:
+            return LeasedIndex(index_dir / pointer.generation, lease), pointer
+    return None
+
+
+def tidy_superseded(ix: windex.Index) -> None:
+    """After an in-place commit: delete the old segment files if no other process reads them."""
+    lease = getattr(ix, "lease", None)
+    if lease is None:
+        remove_superseded_files(ix)
+        return
+    try:
+        if lease.alone():
+            remove_superseded_files(ix)
+    finally:
+        lease.share()
 
 
 def finish_generation(index_dir: Path, name: str, building: Path) -> None:
@@ -260,11 +299,18 @@ def finish_generation(index_dir: Path, name: str, building: Path) -> None:
 
 
 def remove_stale(index_dir: Path, keep: str) -> None:
+    """Remove retired generations nobody reads (a generation still read waits for later)."""
+    served = read_pointer(index_dir)  # a build elsewhere may have swapped in a newer one
+    kept = {keep, served.generation if served else keep}
     for child in index_dir.iterdir():
-        if child.is_dir() and child.name.startswith("gen-") and child.name != keep:
-            if child.name.endswith(".building") and _recent(child):
-                continue  # another process may be building it right now
-            shutil.rmtree(child, ignore_errors=True)
+        if child.is_dir() and child.name.startswith("gen-") and child.name not in kept:
+            if child.name.endswith(".building"):
+                if not _recent(child):  # otherwise another process may be building it now
+                    shutil.rmtree(child, ignore_errors=True)
+            elif ".removing-" in child.name:
+                shutil.rmtree(child, ignore_errors=True)  # a remover died half way
+            else:
+                remove_unread(child)
 
 
 def _recent(path: Path, seconds: float = 3600) -> bool:

@@ -10,6 +10,10 @@ query p99 from ~600 ms to a few ms on the 50k-entry haystack (BENCHMARKS.md). So
 - ``fast_paths()`` says whether the fast paths work with the installed Whoosh, and
   ``tests/test_whoosh_internals.py`` fails loudly when they stop working, so a Whoosh
   upgrade can never make search silently slow. Whoosh-Reloaded is pinned ``<2.8``.
+
+``commit_keeping_files`` replaces a writer's TOC step so a commit does not delete the
+segment files it supersedes: other processes may still be reading them (see
+``generation_lease.py``); ``remove_superseded_files`` deletes them once nobody does.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from whoosh.index import TOC, clean_files
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
-__all__ = ["fast_paths", "leaf_lengths", "read_postings"]
+__all__ = ["commit_keeping_files", "fast_paths", "leaf_lengths", "read_postings", "remove_superseded_files"]
 
 _LENGTHS = np.array([byte_to_length(i) or 0 for i in range(256)], dtype=np.float64)
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
@@ -89,3 +94,19 @@ def _raw_length_bytes(leaf: Any, field: str, count: int) -> np.ndarray | None:
     values = np.frombuffer(bytes(data), dtype=np.uint8)[:count]
     raw[: len(values)] = values
     return raw
+
+
+def commit_keeping_files(writer: Any) -> None:
+    """``writer.commit()`` without Whoosh's clean-up of superseded segment files."""
+
+    def write_toc(segments: Any) -> None:
+        TOC(writer.schema, segments, writer.generation).write(writer.storage, writer.indexname)
+
+    writer._commit_toc = write_toc
+    writer.commit()
+
+
+def remove_superseded_files(ix: Any) -> None:
+    """Delete the files no longer named by the index's latest TOC (what commit skipped)."""
+    toc = ix._read_toc()
+    clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)

@@ -81,6 +81,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "zh": "没有 id 或链接为“{ref}”的条目。每条结果下方都显示了 id。",
     },
     "sources_title": {"en": "Lists I serve", "zh": "收录的列表"},
+    "sources_title_page": {"en": "Lists I serve: {first}–{last} of {total}", "zh": "收录的列表：第 {first}–{last} 个，共 {total} 个"},
     "source_line": {"en": "{name}: {count} entries", "en_one": "{name}: 1 entry", "zh": "{name}：{count} 条"},
     "source_polled": {"en": "last poll {when}", "zh": "上次轮询 {when}"},
     "source_changed": {"en": "last change {when}", "zh": "上次更新 {when}"},

@@ -256,7 +256,13 @@ class Store(OutboxTables, ChatTables, Database):
             return cursor.rowcount
 
     def sync_config_subscriptions(self, targets: Iterable[tuple[str, str, str]]) -> None:
-        """Make the config's announcement chats subscriptions (``created_by='config'``)."""
+        """Make the config's announcement chats subscriptions (``created_by='config'``).
+
+        A chat whose admin said /unsubscribe stays silent: a target is not created again
+        while the latest subscription row of that chat and filter is an unsubscribed one
+        (nor when the chat already has that subscription of its own). /subscribe in the
+        chat ends the silence.
+        """
         wanted = set(targets)
         with self._tx() as db:
             current = {
@@ -266,7 +272,13 @@ class Store(OutboxTables, ChatTables, Database):
             for key, sub_id in current.items():
                 if key not in wanted:
                     db.execute("UPDATE subscriptions SET active = 0, disabled_reason = 'removed from config' WHERE id = ?", (sub_id,))
+            latest = {
+                (r["platform"], r["chat"], r["filter"]): bool(r["active"]) or r["disabled_reason"] == "unsubscribed"
+                for r in db.execute("SELECT platform, chat, filter, active, disabled_reason FROM subscriptions ORDER BY id")
+            }
             for platform, chat, filter_text in wanted - set(current):
+                if latest.get((platform, chat, filter_text)):
+                    continue  # subscribed by the chat itself, or silenced there by an admin
                 db.execute(
                     "INSERT INTO subscriptions (platform, chat, filter, created_by, created_at) VALUES (?, ?, ?, 'config', ?)",
                     (platform, chat, filter_text, iso(utcnow())),

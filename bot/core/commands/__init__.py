@@ -8,7 +8,7 @@ one-letter payload code and the function that renders page N.
 
 from __future__ import annotations
 
-from bot.core.commands import basics, browse, chat_settings, papers, recent, search, subscriptions, why
+from bot.core.commands import basics, browse, chat_settings, papers, recent, search, sources, subscriptions, why
 from bot.core.registry import Handler, Pager
 
 __all__ = ["COMMANDS", "PAGERS"]
@@ -21,7 +21,7 @@ COMMANDS: tuple[Handler, ...] = (
     browse.random_pick,
     recent.new_entries,
     recent.similar,
-    recent.sources,
+    sources.sources,
     papers.paper,
     papers.export_command,
     subscriptions.subscribe,
@@ -37,4 +37,5 @@ PAGERS: tuple[Pager, ...] = (
     Pager("random", "r", browse.random_again),
     Pager("paper", "p", papers.paper_page),
     Pager("new", "n", recent.new_page),
+    Pager("sources", "l", sources.sources_page),
 )

@@ -1,4 +1,4 @@
-"""``/new``, ``/similar`` and ``/sources``: what changed upstream, what is alike, what is served."""
+"""``/new`` and ``/similar``: what changed upstream, what is alike (``/sources`` is in ``sources.py``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from bot.core.commands.common import PER_PAGE, page_buttons, usage_error
 from bot.core.i18n import t
-from bot.core.link_health import dead_counts
 from bot.core.registry import ArgKind, ArgSpec, command
 from bot.core.replies import Page, Reply, UserError
 from bot.core.views import entry_view, view_of
@@ -17,7 +16,7 @@ if TYPE_CHECKING:
     from bot.core.bot import MedBot
     from bot.core.context import Context
 
-__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "new_entries", "new_page", "similar", "sources"]
+__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "new_entries", "new_page", "similar"]
 
 MAX_DAYS = 365
 DEFAULT_DAYS = 30
@@ -79,34 +78,3 @@ async def similar(core: MedBot, args: str, ctx: Context) -> Reply:
     if not hits:
         return Reply(text=(t(ctx.lang, "similar_none", title=title),), language=ctx.lang)
     return Reply(title=t(ctx.lang, "similar_title", title=title), entries=tuple(entry_view(h) for h in hits), language=ctx.lang)
-
-
-@command("sources", zh="查看收录的列表及其状态", usage="/sources")
-async def sources(core: MedBot, args: str, ctx: Context) -> Reply:
-    """List the awesome lists medbot serves, with entry counts and watch status."""
-    counts = await core.run_index(core.index.source_counts)
-    states = await asyncio.to_thread(core.store.source_states)
-    dead = await asyncio.to_thread(dead_counts, core.settings, core.store)
-    lines = []
-    for source in core.settings.sources:
-        line = t(ctx.lang, "source_line", name=source.name, count=counts.get(source.name, 0))
-        details = []
-        state = states.get(source.name)
-        if source.url and (state is None or state.last_poll is None):
-            details.append(t(ctx.lang, "source_never"))
-        elif source.url and state is not None and state.last_poll is not None:  # (narrowed for mypy)
-            details.append(t(ctx.lang, "source_polled", when=_when(state.last_poll)))
-            if state.last_change:
-                details.append(t(ctx.lang, "source_changed", when=_when(state.last_change)))
-            if state.failures:
-                details.append(t(ctx.lang, "source_failure") if state.failures == 1 else t(ctx.lang, "source_failures", n=state.failures))
-        if dead.get(source.name):
-            details.append(t(ctx.lang, "source_dead", n=dead[source.name]))
-        if details:
-            line += " — " + ", ".join(details)
-        lines.append("• " + line)
-    return Reply(title=t(ctx.lang, "sources_title"), text=("\n".join(lines),), language=ctx.lang)
-
-
-def _when(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
