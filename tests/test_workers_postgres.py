@@ -29,7 +29,7 @@ pytest.importorskip("psycopg")
 CHATS = [f"-100{n:04d}" for n in range(1, 31)]
 FIRST = [f"Lab paper {n:02d}: lesion maps" for n in range(5)]
 SECOND = [f"Lab paper {n:02d}: lesion maps" for n in range(5, 10)]
-CHAT_INTERVAL = 1.0  # TelegramSender.shared_limits: one message per chat per second
+CHAT_INTERVAL = 1.0  # Telegram's per-chat limit (TelegramSender.shared_limits keeps 1.25 s, a margin for the request's own delay)
 
 
 def lab_list(titles: list[str]) -> str:

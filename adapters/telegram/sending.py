@@ -80,7 +80,9 @@ class TelegramSender:
 
     platform = "telegram"
     limits = RateLimit()  # PTB's AIORateLimiter already keeps Telegram's limits: not twice
-    shared_limits = RateLimit(chat_interval=1.0, chat_per_minute=20)  # workers sharing a state: PTB sees one process
+    # Workers sharing a state space a chat's sends by the attempt times they record; the
+    # request itself leaves a moment later on a busy machine, so keep a margin over 1/s.
+    shared_limits = RateLimit(chat_interval=1.25, chat_per_minute=20)
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
