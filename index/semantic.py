@@ -50,6 +50,9 @@ BULK_THREADS = 2
 thread, 345/s on two; batches of 32, 128 or 256 were slower than 64)."""
 _MODEL_FILES = ("onnx/model.onnx", "model.onnx", "onnx/model_optimized.onnx", "model_optimized.onnx")
 _REGISTER = threading.Lock()
+QUANTISE_NAMED = frozenset({"sentence-transformers/all-MiniLM-L6-v2"})
+"""Hub models whose fastembed copy is float32 and mean-pooled (what a local model is
+registered as): the others are already quantised or pool differently."""
 
 
 def embedding_text(occurrences: Sequence[Entry]) -> str:
@@ -161,13 +164,13 @@ def load_embedder(spec: str | None, cache_dir: Path, *, threads: int | None = No
     try:
         if path.is_dir():
             return _load_local(path, threads, cache_dir if quantise else None)
-        return _load_named(spec, cache_dir, threads, probe or _hub_reachable)
+        return _load_named(spec, cache_dir, threads, probe or _hub_reachable, quantise)
     except Exception as exc:  # noqa: BLE001 - any failure means lexical search, never a crash
         log.warning("semantic search off: model %r could not be loaded (%s: %s)", spec, type(exc).__name__, exc)
         return None
 
 
-def _load_local(path: Path, threads: int | None, quantised_dir: Path | None) -> Embedder | None:
+def _load_local(path: Path, threads: int | None, quantised_dir: Path | None, name: str = "") -> Embedder | None:
     from fastembed import TextEmbedding
     from fastembed.common.model_description import ModelSource, PoolingType
 
@@ -179,7 +182,7 @@ def _load_local(path: Path, threads: int | None, quantised_dir: Path | None) -> 
         return None
     config = _read_json(path / "config.json")
     dim = int(config.get("hidden_size") or config.get("dim") or 384)
-    spec_name = str(path)
+    spec_name = name or str(path)
     variant = ""
     if quantised_dir is not None:
         copy = quantised_copy(path, model_file, quantised_dir)
@@ -200,7 +203,8 @@ def _load_local(path: Path, threads: int | None, quantised_dir: Path | None) -> 
     return Embedder(load(threads), spec_name, dim, variant, load)
 
 
-def _load_named(spec: str, cache_dir: Path, threads: int | None, probe: Callable[[], bool]) -> Embedder | None:
+def _load_named(spec: str, cache_dir: Path, threads: int | None, probe: Callable[[], bool],
+                quantise: bool) -> Embedder | None:
     from fastembed import TextEmbedding
 
     supported = {item["model"]: item for item in TextEmbedding.list_supported_models()}
@@ -211,7 +215,7 @@ def _load_named(spec: str, cache_dir: Path, threads: int | None, probe: Callable
     cache_dir.mkdir(parents=True, exist_ok=True)
     try:
         model = TextEmbedding(model_name=spec, cache_dir=str(cache_dir), threads=threads, local_files_only=True)
-        return Embedder(model, spec, dim)
+        return _named_int8(model, spec, threads, cache_dir, quantise) or Embedder(model, spec, dim)
     except Exception:  # noqa: BLE001 - not cached yet: try the hub below
         pass
     if not probe():
@@ -219,7 +223,20 @@ def _load_named(spec: str, cache_dir: Path, threads: int | None, probe: Callable
         return None
     log.info("downloading model %s into %s", spec, cache_dir)
     model = TextEmbedding(model_name=spec, cache_dir=str(cache_dir), threads=threads)
-    return Embedder(model, spec, dim)
+    return _named_int8(model, spec, threads, cache_dir, quantise) or Embedder(model, spec, dim)
+
+
+def _named_int8(model: Any, spec: str, threads: int | None, cache_dir: Path, quantise: bool) -> Embedder | None:
+    """The int8 copy of a downloaded float32 model fastembed mean-pools (else None)."""
+    model_dir = getattr(getattr(model, "model", None), "_model_dir", None)
+    if not quantise or spec not in QUANTISE_NAMED or model_dir is None:
+        return None
+    try:
+        embedder = _load_local(Path(model_dir), threads, cache_dir, name=spec)
+    except Exception as exc:  # noqa: BLE001 - the float32 model still serves
+        log.warning("semantic search: the float32 model is used (%s: %s)", type(exc).__name__, exc)
+        return None
+    return embedder if embedder is not None and embedder.variant else None
 
 
 def _hub_reachable() -> bool:

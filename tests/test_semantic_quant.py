@@ -95,3 +95,31 @@ def test_without_the_onnx_package_the_float32_model_is_used_with_one_log_line(
     assert [r.message for r in caplog.records if "float32" in r.message] != []
     assert len(caplog.records) == 1
     assert embedder.embed(TEXTS[:1]).shape == (1, 384)
+
+
+def _fastembed_cache(root: Path) -> Path:
+    """A fastembed/Hugging Face cache holding MiniLM as a download leaves it (no network)."""
+    repo = root / "models--Qdrant--all-MiniLM-L6-v2-onnx"
+    revision = "0123456789abcdef0123456789abcdef01234567"
+    snapshot = repo / "snapshots" / revision
+    snapshot.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(revision)
+    for name in ("config.json", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json"):
+        (snapshot / name).write_bytes((MODEL / name).read_bytes())
+    (snapshot / "model.onnx").symlink_to(MODEL / "onnx" / "model.onnx")
+    return root
+
+
+@needs_quantiser
+def test_the_default_hub_model_once_downloaded_is_used_through_its_int8_copy(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    cache = _fastembed_cache(tmp_path / "models")
+    embedder = load_embedder("sentence-transformers/all-MiniLM-L6-v2", cache, threads=1, probe=lambda: False)
+    assert embedder is not None and embedder.variant == "int8"
+    assert embedder.name == "sentence-transformers/all-MiniLM-L6-v2"
+    exact = load_embedder("sentence-transformers/all-MiniLM-L6-v2", cache, threads=1, probe=lambda: False, quantise=False)
+    assert exact is not None and exact.variant == ""
+    assert exact.slug != embedder.slug
+    assert (exact.embed(TEXTS) * embedder.embed(TEXTS)).sum(axis=1).min() > 0.97
