@@ -42,7 +42,10 @@ def _workload(kind: str, config: str, data_dir: str) -> Any:
                 core.index.search(query.text, page=query.page, per_page=5)
 
         return search
+    from benchmarks.worker import unlimited
     from bot.app import Context
+
+    unlimited(core)
     from bot.core.paging import Action, encode
 
     ctx = Context(platform="console", chat_id="profile", is_admin=True)

@@ -54,7 +54,10 @@ def seed_vectors(vectors_dir: Path, model: str) -> bool:
     source = os.environ.get("MEDBOT_BENCH_VECTORS")
     if not source or model == "none" or not (Path(source) / "keys.npy").is_file():
         return False
-    target = vectors_dir / model_slug(model)
+    # the int8 copy of a local model (index/semantic_quant.py) has a cache of its own;
+    # the seeded vectors must come from the variant the run will load
+    variant = os.environ.get("MEDBOT_BENCH_VECTORS_VARIANT", "int8")
+    target = vectors_dir / (model_slug(model) + (f"-{variant}" if variant else ""))
     target.mkdir(parents=True, exist_ok=True)
     for name in ("keys.npy", "vectors.npy"):
         shutil.copyfile(Path(source) / name, target / name)

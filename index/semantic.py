@@ -45,8 +45,14 @@ description, 66/s with 240), and the haystack has 50k entries."""
 HUB_HOST = ("huggingface.co", 443)
 PROBE_SECONDS = 3.0
 BATCH = 64
+BULK_THREADS = 2
+"""onnxruntime threads for a foreground bulk embedding (int8 MiniLM: 221 texts/s on one
+thread, 345/s on two; batches of 32, 128 or 256 were slower than 64)."""
 _MODEL_FILES = ("onnx/model.onnx", "model.onnx", "onnx/model_optimized.onnx", "model_optimized.onnx")
 _REGISTER = threading.Lock()
+QUANTISE_NAMED = frozenset({"sentence-transformers/all-MiniLM-L6-v2"})
+"""Hub models whose fastembed copy is float32 and mean-pooled (what a local model is
+registered as): the others are already quantised or pool differently."""
 
 
 def embedding_text(occurrences: Sequence[Entry]) -> str:
@@ -73,25 +79,49 @@ def text_key(text: str) -> int:
 
 
 class Embedder:
-    """A loaded model: texts in, L2-normalised float32 rows out."""
+    """A loaded model: texts in, L2-normalised float32 rows out.
 
-    def __init__(self, model: Any, name: str, dim: int) -> None:
+    ``variant`` names a transformed copy of the model ("int8"): its vectors differ a
+    little from the original's, so they get a cache of their own (``slug``). ``reload``
+    makes the same model with another thread count, for ``bulk`` embedding.
+    """
+
+    def __init__(self, model: Any, name: str, dim: int, variant: str = "",
+                 reload: Callable[[int | None], Any] | None = None) -> None:
         self._model = model
         self.name = name
         self.dim = dim
+        self.variant = variant
+        self._reload = reload
+        self._bulk: Any = None
         self.embedded = 0
         """Texts embedded so far (tests count what an update really embedded)."""
 
-    def embed(self, texts: Sequence[str], batch_size: int = BATCH) -> np.ndarray:
+    @property
+    def slug(self) -> str:
+        """The vector cache's directory name: one per model and variant."""
+        return model_slug(self.name) + (f"-{self.variant}" if self.variant else "")
+
+    def embed(self, texts: Sequence[str], batch_size: int = BATCH, bulk: bool = False) -> np.ndarray:
+        """Rows for ``texts``; ``bulk`` uses every core (a foreground ``medbot index``)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._model
+        if bulk and self._reload is not None and (os.cpu_count() or 1) > 1:
+            if self._bulk is None:
+                self._bulk = self._reload(min(os.cpu_count() or 1, BULK_THREADS))
+            model = self._bulk
         # Batches pad to their longest text: texts of like length together embed 2x faster.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        rows = np.asarray(list(self._model.embed([texts[i] for i in order], batch_size=batch_size)), dtype=np.float32)
+        rows = np.asarray(list(model.embed([texts[i] for i in order], batch_size=batch_size)), dtype=np.float32)
         self.embedded += len(texts)
         result = np.empty_like(rows)
         result[order] = rows
         return _normalised(result)
+
+    def release_bulk(self) -> None:
+        """Drop the many-thread session (its memory) once a bulk embedding is done."""
+        self._bulk = None
 
     def embed_query(self, text: str) -> np.ndarray:
         row: np.ndarray = self.embed([text])[0]
@@ -114,8 +144,12 @@ def model_slug(spec: str) -> str:
 
 
 def load_embedder(spec: str | None, cache_dir: Path, *, threads: int | None = None,
-                  probe: Callable[[], bool] | None = None) -> Embedder | None:
-    """The model named by ``spec``, or None (lexical search) with one log line saying why."""
+                  probe: Callable[[], bool] | None = None, quantise: bool = True) -> Embedder | None:
+    """The model named by ``spec``, or None (lexical search) with one log line saying why.
+
+    A local model directory is used through its int8 copy (``semantic_quant``) unless
+    ``quantise`` is false or the copy cannot be made.
+    """
     if not spec or spec.strip().lower() in {"none", "off", "false", "0"}:
         return None
     # bound every hub request a download makes (read by huggingface_hub at import)
@@ -129,16 +163,18 @@ def load_embedder(spec: str | None, cache_dir: Path, *, threads: int | None = No
     path = Path(spec).expanduser()
     try:
         if path.is_dir():
-            return _load_local(path, threads)
-        return _load_named(spec, cache_dir, threads, probe or _hub_reachable)
+            return _load_local(path, threads, cache_dir if quantise else None)
+        return _load_named(spec, cache_dir, threads, probe or _hub_reachable, quantise)
     except Exception as exc:  # noqa: BLE001 - any failure means lexical search, never a crash
         log.warning("semantic search off: model %r could not be loaded (%s: %s)", spec, type(exc).__name__, exc)
         return None
 
 
-def _load_local(path: Path, threads: int | None) -> Embedder | None:
+def _load_local(path: Path, threads: int | None, quantised_dir: Path | None, name: str = "") -> Embedder | None:
     from fastembed import TextEmbedding
     from fastembed.common.model_description import ModelSource, PoolingType
+
+    from index.semantic_quant import quantised_copy
 
     model_file = next((name for name in _MODEL_FILES if (path / name).is_file()), None)
     if model_file is None:
@@ -146,6 +182,12 @@ def _load_local(path: Path, threads: int | None) -> Embedder | None:
         return None
     config = _read_json(path / "config.json")
     dim = int(config.get("hidden_size") or config.get("dim") or 384)
+    spec_name = name or str(path)
+    variant = ""
+    if quantised_dir is not None:
+        copy = quantised_copy(path, model_file, quantised_dir)
+        if copy is not None:
+            path, model_file, variant = copy, "onnx/model.onnx", "int8"
     name = f"local/{model_slug(str(path))}"
     with _REGISTER:
         known = {item["model"] for item in TextEmbedding.list_supported_models()}
@@ -154,11 +196,15 @@ def _load_local(path: Path, threads: int | None) -> Embedder | None:
                 model=name, pooling=PoolingType.MEAN, normalization=True,
                 sources=ModelSource(hf=f"local/{path.name}"), dim=dim, model_file=model_file,
             )
-    model = TextEmbedding(model_name=name, specific_model_path=str(path), threads=threads)
-    return Embedder(model, str(path), dim)
+
+    def load(count: int | None) -> Any:
+        return TextEmbedding(model_name=name, specific_model_path=str(path), threads=count)
+
+    return Embedder(load(threads), spec_name, dim, variant, load)
 
 
-def _load_named(spec: str, cache_dir: Path, threads: int | None, probe: Callable[[], bool]) -> Embedder | None:
+def _load_named(spec: str, cache_dir: Path, threads: int | None, probe: Callable[[], bool],
+                quantise: bool) -> Embedder | None:
     from fastembed import TextEmbedding
 
     supported = {item["model"]: item for item in TextEmbedding.list_supported_models()}
@@ -169,7 +215,7 @@ def _load_named(spec: str, cache_dir: Path, threads: int | None, probe: Callable
     cache_dir.mkdir(parents=True, exist_ok=True)
     try:
         model = TextEmbedding(model_name=spec, cache_dir=str(cache_dir), threads=threads, local_files_only=True)
-        return Embedder(model, spec, dim)
+        return _named_int8(model, spec, threads, cache_dir, quantise) or Embedder(model, spec, dim)
     except Exception:  # noqa: BLE001 - not cached yet: try the hub below
         pass
     if not probe():
@@ -177,7 +223,20 @@ def _load_named(spec: str, cache_dir: Path, threads: int | None, probe: Callable
         return None
     log.info("downloading model %s into %s", spec, cache_dir)
     model = TextEmbedding(model_name=spec, cache_dir=str(cache_dir), threads=threads)
-    return Embedder(model, spec, dim)
+    return _named_int8(model, spec, threads, cache_dir, quantise) or Embedder(model, spec, dim)
+
+
+def _named_int8(model: Any, spec: str, threads: int | None, cache_dir: Path, quantise: bool) -> Embedder | None:
+    """The int8 copy of a downloaded float32 model fastembed mean-pools (else None)."""
+    model_dir = getattr(getattr(model, "model", None), "_model_dir", None)
+    if not quantise or spec not in QUANTISE_NAMED or model_dir is None:
+        return None
+    try:
+        embedder = _load_local(Path(model_dir), threads, cache_dir, name=spec)
+    except Exception as exc:  # noqa: BLE001 - the float32 model still serves
+        log.warning("semantic search: the float32 model is used (%s: %s)", type(exc).__name__, exc)
+        return None
+    return embedder if embedder is not None and embedder.variant else None
 
 
 def _hub_reachable() -> bool:

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from index.semantic import Embedder, VectorCache, load_embedder, model_slug
+from index.semantic import Embedder, VectorCache, load_embedder
 
 __all__ = ["DenseVectors", "DocumentSource", "SemanticLayer"]
 
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 CHUNK = 512
 """Texts read (under the lock) and embedded per step; also how often progress shows."""
+BULK_MIN = 2048
+"""From this many texts, a foreground embedding uses every core (``Embedder.embed``)."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ class SemanticLayer:
         current = source.vector_keys()
         if current is None or current[0] is not searcher:
             return None
-        cache = VectorCache(self._vectors_dir / model_slug(embedder.name), embedder.dim)
+        cache = VectorCache(self._vectors_dir / embedder.slug, embedder.dim)
         self._dense = _align(cache, searcher, current[1], embedder.dim)
         if not self._dense.complete:
             self._wake.set()
@@ -156,7 +158,7 @@ class SemanticLayer:
     def _run(self, source: DocumentSource) -> None:
         while not self._stop.is_set():
             try:
-                self.update(source)
+                self.update(source, foreground=False)
             except Exception:  # noqa: BLE001 - a failed pass leaves search lexical; the next change retries
                 log.exception("semantic search: embedding failed")
             if self.embedder is None:
@@ -164,8 +166,12 @@ class SemanticLayer:
             self._wake.wait()
             self._wake.clear()
 
-    def update(self, source: DocumentSource, progress: bool = False) -> int:
-        """Vectors for the current searcher, embedding what the cache lacks; texts embedded."""
+    def update(self, source: DocumentSource, progress: bool = False, foreground: bool = True) -> int:
+        """Vectors for the current searcher, embedding what the cache lacks; texts embedded.
+
+        In the foreground (``medbot index``, nothing else to answer) a big embedding
+        uses every core; the background thread of a running bot keeps to one.
+        """
         embedder = self.embedder
         if embedder is None:
             return 0
@@ -178,18 +184,21 @@ class SemanticLayer:
                 searcher, keys = current
                 if self._dense is not None and self._dense.searcher is searcher and self._dense.complete:
                     return embedded
-                cache = VectorCache(self._vectors_dir / model_slug(embedder.name), embedder.dim)
+                cache = VectorCache(self._vectors_dir / embedder.slug, embedder.dim)
                 rows = cache.find(keys)
                 todo = np.flatnonzero((rows < 0) & (keys != 0))
-                done = self._embed(source, searcher, keys, todo, cache, embedder, progress)
+                done = self._embed(source, searcher, keys, todo, cache, embedder, progress, foreground)
                 if done is None:
                     continue  # the index changed under us: line up with the new searcher
                 embedded += done
-                self._dense = _align(cache, searcher, keys, embedder.dim)
+                dense = _align(cache, searcher, keys, embedder.dim)
+                if self._dense is None:
+                    _warm(embedder, dense)
+                self._dense = dense
             return embedded
 
     def _embed(self, source: DocumentSource, searcher: Any, keys: np.ndarray, todo: np.ndarray,
-               cache: VectorCache, embedder: Embedder, progress: bool) -> int | None:
+               cache: VectorCache, embedder: Embedder, progress: bool, foreground: bool) -> int | None:
         unique: dict[int, int] = {}
         for docnum in todo:
             unique.setdefault(int(keys[docnum]), int(docnum))
@@ -199,6 +208,15 @@ class SemanticLayer:
         started = time.perf_counter()
         if progress:
             _progress(0, len(pending), started)
+        bulk = foreground and len(pending) >= BULK_MIN
+        try:
+            return self._embed_chunks(source, searcher, pending, cache, embedder, progress, bulk, started)
+        finally:
+            embedder.release_bulk()
+
+    def _embed_chunks(self, source: DocumentSource, searcher: Any, pending: list[tuple[int, int]],
+                      cache: VectorCache, embedder: Embedder, progress: bool, bulk: bool,
+                      started: float) -> int | None:
         new_keys: list[int] = []
         new_vectors: list[np.ndarray] = []
         for start in range(0, len(pending), CHUNK):
@@ -210,7 +228,7 @@ class SemanticLayer:
                 if new_keys:
                     cache.add(new_keys, np.concatenate(new_vectors))
                 return None
-            new_vectors.append(embedder.embed(texts))
+            new_vectors.append(embedder.embed(texts, bulk=bulk))
             new_keys.extend(key for key, _ in chunk)
             if progress:
                 _progress(start + len(chunk), len(pending), started)
@@ -232,6 +250,17 @@ def _align(cache: VectorCache, searcher: Any, keys: np.ndarray, dim: int) -> Den
     rows[keys == 0] = -1
     matrix = cache.vectors if len(cache) else np.zeros((0, dim), dtype=np.float32)
     return DenseVectors(searcher, matrix, rows, bool((rows[keys != 0] >= 0).all()))
+
+
+def _warm(embedder: Embedder, dense: DenseVectors) -> None:
+    """Pay the first query's one-off costs before search switches to vectors.
+
+    onnxruntime's first run allocates its arenas (~100 ms), and the memory-mapped vectors
+    are read from disk on the first product: a bot's first hybrid question would pay both.
+    """
+    counted = embedder.embedded
+    dense.similarities(embedder.embed_query("warm up the sentence model"))
+    embedder.embedded = counted  # not an entry: update() counts entries embedded
 
 
 def _progress(done: int, total: int, started: float, write: Callable[[str], object] = sys.stderr.write) -> None:

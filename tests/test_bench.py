@@ -131,3 +131,25 @@ def test_percentiles_interpolate_like_numpy() -> None:
     assert summary["p50_ms"] == pytest.approx(50.5)
     assert summary["p99_ms"] == pytest.approx(99.01)
     assert summary["n"] == 100
+
+
+def test_the_bench_times_searches_not_slow_down_replies(tmp_path: Path) -> None:
+    """807 commands from one bench "member" would trip the command budget after 20."""
+    import asyncio
+
+    from benchmarks.worker import unlimited
+    from bot.app import Context
+    from bot.core.bot import MedBot
+
+    workspace = prepare_workspace(tmp_path / "ws", None)
+    core = MedBot.load(str(workspace.config_path), str(workspace.data_dir))
+    unlimited(core)
+    ctx = Context(platform="console", chat_id="bench", user_id="bench", is_admin=True, language="en")
+
+    async def ask() -> list[str]:
+        replies = [await core.handle("/search lesion detection", ctx) for _ in range(60)]
+        return [reply.title if reply is not None else "" for reply in replies]
+
+    titles = asyncio.run(ask())
+    core.close()
+    assert all(title.startswith("Results for") for title in titles), titles[-1]
