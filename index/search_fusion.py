@@ -68,12 +68,15 @@ def fuse(
     han_share: float = 0.0,
     multilingual: bool = False,
     needed: int = 5,
+    unreadable: np.ndarray | None = None,
 ) -> list[tuple[int, float]]:
     """One ranking from the lexical window and the dense side's best candidates.
 
     ``similarities`` has one value per document, already -1 where filters or deletions
     rule a document out. Entries only the dense side found follow the same formula,
-    with a lexical part of zero.
+    with a lexical part of zero. ``unreadable`` marks documents the model cannot read
+    (Chinese ones for an English-only model): their similarity means nothing, so the
+    dense side is taken to agree with the keywords on them, and finds none of them alone.
     """
     count = max(DENSE_CANDIDATES, needed)
     dense_docs = _top(similarities, count)
@@ -88,14 +91,18 @@ def fuse(
     scores: dict[int, float] = {}
     for doc, score in lexical:
         scores[doc] = alpha * (score / top_lexical if top_lexical > 0 else 0.0)
+    blind = unreadable if unreadable is not None and not multilingual else None
     for doc in dense_docs:
         similarity = float(similarities[doc])
-        if int(doc) not in scores and similarity < DENSE_ONLY_MIN:
+        if int(doc) not in scores and (similarity < DENSE_ONLY_MIN or (blind is not None and blind[doc])):
             continue
         scores[int(doc)] = scores.get(int(doc), 0.0)
     lexical_docs = {doc for doc, _ in lexical}
     outsider = (1.0 - min(max(quality, 0.0), 1.0)) ** DENSE_ONLY_POWER if lexical else 1.0
     for doc in scores:
+        if blind is not None and blind[doc]:
+            scores[doc] += beta * (scores[doc] / alpha if alpha > 0 else 0.0)
+            continue
         similarity = float(similarities[doc])
         if similarity > floor:
             share = 1.0 if doc in lexical_docs else outsider

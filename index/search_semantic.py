@@ -127,9 +127,19 @@ class SemanticSearch:
         if filter_query is not None:
             similarities[~scorer.filter_mask(filter_query)] = -1.0
         fused = fuse(ranked, quality, similarities, han_share=han_share, multilingual=multilingual,
-                     needed=needed)
+                     needed=needed, unreadable=None if multilingual else self._chinese_docs(searcher))
         lexical_docs = {doc for doc, _ in ranked}
         return total + sum(1 for doc, _ in fused if doc not in lexical_docs), fused
+
+    def _chinese_docs(self, searcher: Searcher) -> np.ndarray:
+        """Which documents are written mostly in Chinese (the ``han`` column), per searcher."""
+        cached = getattr(self, "_han_docs", None)
+        if cached is None or cached[0] is not searcher:
+            reader = searcher.reader()
+            column = np.fromiter(reader.column_reader("han"), dtype=np.int8, count=reader.doc_count_all())
+            cached = (searcher, column.astype(bool))
+            self._han_docs: tuple[Searcher, np.ndarray] | None = cached
+        return cached[1]
 
     @staticmethod
     def _match_quality(scorer: VectorScorer, parsed: ParsedQuery, docs: Sequence[int]) -> float:

@@ -32,7 +32,7 @@ from whoosh import index as windex
 from whoosh.filedb.filestore import FileStorage, RamStorage, copy_storage
 
 from index.aliases import entry_aliases
-from index.analysis import ANALYZER_VERSION, stem_word, text_analyzer
+from index.analysis import ANALYZER_VERSION, is_han, stem_word, text_analyzer
 from index.generation_lease import Lease, remove_unread
 from index.model import Entry, Link, normalise_url, section_key
 from index.semantic import embedding_text, text_key
@@ -49,7 +49,7 @@ __all__ = [
     "read_pointer",
 ]
 
-SCHEMA_VERSION = 5  # 2: segments as separate files (no compound copy in memory); 3: vkey column; 4: aliases; 5: owners
+SCHEMA_VERSION = 6  # 2: segments as separate files (no compound copy in memory); 3: vkey column; 4: aliases; 5: owners; 6: han
 POINTER = "CURRENT"
 META = "meta.json"
 
@@ -72,8 +72,16 @@ def make_schema() -> wf.Schema:
         order=wf.COLUMN(columns.NumericColumn("Q")),
         # the key of the document's embedded text: its vector in the cache (index/semantic.py)
         vkey=wf.COLUMN(columns.NumericColumn("q")),
+        # 1 when the entry is written mostly in Chinese: an English-only sentence model cannot read it
+        han=wf.COLUMN(columns.NumericColumn("B")),
         blob=wf.STORED(),
     )
+
+
+def mostly_han(text: str) -> bool:
+    """Whether most letters of ``text`` are Chinese characters."""
+    letters = [char for char in text if char.isalpha()]
+    return bool(letters) and sum(is_han(char) for char in letters) * 2 > len(letters)
 
 
 def in_topic(entry: Entry, topic_key: str) -> bool:
@@ -143,6 +151,7 @@ def build_document(doc_id: str, occurrences: Sequence[Entry], order: int) -> dic
         "paths": ",".join(paths),
         "order": order,
         "vkey": text_key(embedding_text(occurrences)),
+        "han": int(mostly_han(titles[0] if titles else "")),
         "blob": occurrences_blob(occurrences),
     }
     if year is not None:

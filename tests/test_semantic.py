@@ -179,3 +179,30 @@ def test_search_model_comes_from_the_config_file_or_the_environment(tmp_path: Pa
     config.write_text("search:\n  modle: none\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="search"):
         load_settings(config, tmp_path, environ={})
+
+
+@needs_model
+def test_an_english_question_keeps_the_chinese_post_that_answers_it(tmp_path: Path) -> None:
+    """The English-only model cannot read a Chinese blog post: its keyword match must not be
+    pushed down by English entries the vectors happen to like ("DeepMind graph_nets")."""
+    index = SearchIndex.open(tmp_path / "index", model=str(MODEL))
+    index.sync(snapshots(_lists(tmp_path)), progress=False)
+    index.embed()
+    query = "DeepMind graph_nets library release"
+    titles = [hit.entry.title for hit in index.search(query).hits]
+    assert any("图网络" in title for title in titles), titles
+    index.close()
+
+
+def test_fusion_takes_the_vectors_to_agree_with_the_keywords_on_entries_they_cannot_read() -> None:
+    from index.search_fusion import fuse
+
+    lexical = [(0, 10.0), (1, 9.0)]  # 0 is a Chinese post, 1 an English entry
+    similarities = np.array([0.05, 0.9, 0.85])  # the model likes 1 and 2 and cannot read 0
+    unreadable = np.array([True, False, False])
+    blind = [doc for doc, _ in fuse(lexical, 0.4, similarities)]
+    seen = [doc for doc, _ in fuse(lexical, 0.4, similarities, unreadable=unreadable)]
+    assert blind.index(0) > blind.index(1)  # without the mark the post sinks
+    assert seen[0] == 0  # with it, the best keyword match stays first
+    # a multilingual model reads it: the mark is ignored and the similarity counts again
+    assert [doc for doc, _ in fuse(lexical, 0.4, similarities, unreadable=unreadable, multilingual=True)] == blind
