@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
-__all__ = ["ALIAS_FIELD", "ALIAS_MARK", "ALIAS_WEIGHT", "MAX_ACRONYM", "MIN_ACRONYM", "acronyms", "entry_aliases", "host_words", "hyphen_acronym", "name_parts"]
+__all__ = ["ALIAS_FIELD", "ALIAS_MARK", "ALIAS_WEIGHT", "MAX_ACRONYM", "MIN_ACRONYM", "acronyms", "entry_aliases", "host_words", "hyphen_acronym", "name_parts", "name_words"]
 
 ALIAS_FIELD = "aliases"
 ALIAS_MARK = "@"
@@ -34,6 +34,8 @@ MAX_ALIASES = 80
 
 # Words an acronym skips ("Pan-Cancer Analysis *of* Whole Genomes" is PCAWG).
 _SKIPPED = frozenset("a an and as at by for from in into of on or the to via with".split())
+# Typed as a name: capitals inside (scScope, GraphSCI) or throughout (PCAWG).
+_NAME = re.compile(r"\b\w*[a-z]\w*[A-Z]\w*\b|\b[A-Z][A-Z0-9]+\b")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 # Host labels that say nothing about one entry.
@@ -91,6 +93,11 @@ def host_words(urls: Iterable[str]) -> list[str]:
             if len(label) >= 3 and label.isalnum() and not label.isdigit() and label not in _GENERIC_LABELS:
                 found[label] = None
     return list(found)
+
+
+def name_words(text: str) -> frozenset[str]:
+    """The words of ``text`` typed as names (folded): never typos, and looked up as aliases."""
+    return frozenset(match.group().lower() for match in _NAME.finditer(text or ""))
 
 
 def name_parts(word: str) -> list[str]:

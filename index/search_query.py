@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from index.aliases import ALIAS_MARK, hyphen_acronym, name_parts
+from index.aliases import ALIAS_MARK, hyphen_acronym, name_parts, name_words
 from index.analysis import QueryToken, is_han, query_tokens, stem_word
 from index.question import intent_of, read_question
 from index.search_synonyms import SynonymMap, Variant
@@ -41,9 +41,6 @@ _FILTER = re.compile(r'(?<![^\s(])(topic|year|source|tag)\s*:\s*(?:"([^"]*)"|(\S
 _PHRASE = re.compile(r'"([^"]*)"')
 _HYPHENATED = re.compile(r"(?<![\w-])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+(?![\w-])")
 _NAMED = re.compile(r"[A-Za-z][A-Za-z0-9]*")
-# Typed as a name: capitals inside or throughout (PCAWG, scRNA, GraphSCI), or a number
-# joined to letters (ConvAI2).
-_NAME_LIKE = re.compile(r"^[A-Z0-9]{2,}$|[a-z][A-Z]|[A-Z]{2}[a-z]|[A-Za-z]\d")
 _YEARS = re.compile(r"^(\d{4})?\s*(\.\.|-|–|to)?\s*(\d{4})?$")
 
 # How much a variant counts against the form the user typed.
@@ -159,7 +156,8 @@ def parse_query(text: str, synonyms: SynonymMap, glossary: Glossary | None = Non
         return " "
 
     subject = _HYPHENATED.sub(take_acronym, question.text)
-    names = {word.lower(): word for word in _NAMED.findall(subject)}
+    typed_names = name_words(subject)
+    names = {word.lower(): word for word in _NAMED.findall(subject) if word.lower() in typed_names}
     concepts.extend(_word_concepts(query_tokens(subject), synonyms, glossary, names=names))
     return ParsedQuery(
         text=text,
@@ -239,10 +237,9 @@ def _single_concept(token: QueryToken, glossary: Glossary | None, typed: str | N
 
 
 def _name_forms(typed: str, term: str) -> list[Form]:
-    """A name typed as one (``PCAWG``, ``ConvAI2``, ``GraphSCI``): the entries it is an
-    alias of, its pieces (all of them, any order) and its letters without a number."""
-    if not _NAME_LIKE.search(typed):
-        return []
+    """A word typed as a name (``PCAWG``, ``ConvAI2``, ``GraphSCI``; ``aliases.name_words``):
+    the entries it is an alias of, its pieces (all of them, any order) and its letters
+    without a number."""
     forms: list[Form] = [((ALIAS_MARK + term,), 1.0, True)]
     letters = typed.rstrip("0123456789").lower()
     if letters != typed.lower() and len(letters) >= 3 and stem_word(letters) != term:

@@ -242,7 +242,7 @@ class VectorScorer:
         aliases = []
         typed_found = False
         for number, form in enumerate(concept.alternatives):
-            if form[0][0].startswith(ALIAS_MARK):
+            if form[0] and form[0][0].startswith(ALIAS_MARK):
                 aliases.append(form)
                 continue
             scores = self._form(*form)

@@ -26,11 +26,12 @@ from functools import lru_cache
 from string import ascii_lowercase
 from typing import Protocol
 
+from index.aliases import name_words
 from index.analysis import STOP_WORDS, stem_word, words
 from index.search_query import LOOSE_WEIGHT, Concept, Form, ParsedQuery
 from index.search_results import Hit
 
-__all__ = ["CORRECTION_WEIGHT", "Correction", "Lexicon", "SPLIT_WEIGHT", "apply_corrections", "name_words", "readable_suggestion", "understand"]
+__all__ = ["CORRECTION_WEIGHT", "Correction", "Lexicon", "SPLIT_WEIGHT", "apply_corrections", "readable_suggestion", "understand"]
 
 CORRECTION_WEIGHT = 0.8
 SPLIT_WEIGHT = 0.9
@@ -44,7 +45,6 @@ TAIL = 6
 # A word this many entries use is an established word, not a joined pair.
 COMMON = 50
 
-_NAME = re.compile(r"\b\w*[a-z]\w*[A-Z]\w*\b|\b[A-Z][A-Z0-9]+\b")
 
 
 class Lexicon(Protocol):
@@ -60,11 +60,6 @@ class Correction:
 
     word: str
     replacement: str
-
-
-def name_words(text: str) -> frozenset[str]:
-    """Words typed with capitals inside or all in capitals: names, never typos."""
-    return frozenset(match.group().lower() for match in _NAME.finditer(text or ""))
 
 
 def understand(parsed: ParsedQuery, lexicon: Lexicon) -> tuple[ParsedQuery, tuple[Correction, ...]]:
