@@ -94,7 +94,7 @@ ENTRY = Entry(id="e1", title="U-Net: convolutional networks for biomedical image
 def test_a_filter_says_which_part_decided(filter_text: str, matched: bool, blocked_by: str) -> None:
     verdict = explain(filter_text, ENTRY, SynonymMap([]))
     assert (verdict.matched, verdict.excluded_by) == (matched, blocked_by), verdict
-    assert verdict.matched or verdict.reason
+    assert verdict.matched or (verdict.reason() and verdict.reason("zh") != verdict.reason())
 
 
 def test_a_filter_has_no_patterns_to_abuse() -> None:
@@ -200,3 +200,13 @@ async def test_why_tells_a_retry_a_disabled_chat_and_a_held_mass_change(tmp_path
         assert "held since" in held and "lab-list" in held
         unknown = await lab_.core.handle("/why 0000000000", here)
         assert unknown.is_error and "/new" in unknown.plain_text()
+
+
+def test_a_subscription_to_a_short_name_takes_the_paper_a_search_finds_by_it() -> None:
+    """``/subscribe K-SAN`` is the saved search ``/search K-SAN``: the title's acronym counts."""
+    paper = Entry(id="k1", title="Knowledge as a Teacher: Knowledge-Guided Structural Attention Networks",
+                  url="https://arxiv.org/abs/1609.03286")
+    other = Entry(id="k2", title="Structural attention for dialogue", url="https://example.org/sa")
+    assert explain("K-SAN", paper, SynonymMap([])).matched
+    assert not explain("K-SAN", other, SynonymMap([])).matched
+    assert explain("PCAWG", Entry(id="p", title="Pan-cancer analysis of whole genomes", url="https://x.org/p"), SynonymMap([])).matched

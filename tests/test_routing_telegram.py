@@ -19,6 +19,7 @@ from tests.routing_lab import Lab, lab, paper_line, texts
 
 ADA = FakeTelegramAPI.user(1001, "Ada")
 BOB = FakeTelegramAPI.user(1003, "Bob")
+LI = FakeTelegramAPI.user(1004, "Li", language_code="zh-hans")
 GROUP = FakeTelegramAPI.group_chat()
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -118,6 +119,11 @@ async def test_an_exclusion_blocks_a_paper_and_why_says_which(tmp_path: Path) ->
         assert "did not take it" in blocked and "-review" in blocked
         announced = await say(api, f"/why {lab_.entry_id('Zebrafish heart regeneration')}", chat=GROUP, user=BOB)
         assert "Announced here" in announced and "subscription #1" in announced
+        # a member whose Telegram is in Chinese is told the same in Chinese
+        blocked_zh = await say(api, f"/why {lab_.entry_id('Zebrafish imaging review')}", chat=GROUP, user=LI)
+        assert "没有选中它" in blocked_zh and "被 -review 排除" in blocked_zh and "did not take" not in blocked_zh
+        announced_zh = await say(api, f"/why {lab_.entry_id('Zebrafish heart regeneration')}", chat=GROUP, user=LI)
+        assert "已在此处" in announced_zh and "订阅 #1" in announced_zh
 
 
 async def test_a_daily_digest_comes_at_its_time_with_the_whole_day_and_not_on_an_empty_day(tmp_path: Path) -> None:

@@ -21,7 +21,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.analysis import query_tokens
+from bot.core.i18n import t
+from index.aliases import ALIAS_MARK, entry_aliases
+from index.analysis import query_tokens, stem_word
 from index.model import Entry
 from index.search_query import ParsedQuery, parse_query
 from index.search_synonyms import SynonymMap, SynonymsError, load_synonyms
@@ -48,11 +50,16 @@ class SubscriptionFilter:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """Whether a filter takes an entry, and the part of the filter that decided."""
+    """Whether a filter takes an entry, and the part of the filter that decided: an i18n
+    key (``verdict_*``) and its values, so ``/why`` says it in the chat's language."""
 
     matched: bool
-    reason: str = ""
+    key: str = ""
+    values: tuple[tuple[str, str], ...] = ()
     excluded_by: str = ""
+
+    def reason(self, lang: str = "en") -> str:
+        return t(lang, self.key, **dict(self.values)) if self.key else ""
 
 
 def read_filter(filter_text: str) -> SubscriptionFilter:
@@ -95,6 +102,8 @@ def _terms(entry: Entry) -> tuple[list[str], set[str]]:
         sequence.append(token.term)
         every.add(token.term)
         every.update(token.subterms)
+    # the names a search finds it by (K-SAN, PCAWG): the same aliases the index keeps
+    every.update(ALIAS_MARK + stem_word(alias) for alias in entry_aliases([entry.title], (link.url for link in entry.links)))
     return sequence, every
 
 
@@ -128,34 +137,34 @@ def explain(filter_text: str, entry: Entry, synonyms: SynonymMap) -> Verdict:
     where = " › ".join(entry.section).casefold()
     for topic in wanted.exclude_topics:
         if topic.casefold() in where or topic.casefold() == entry.source.casefold():
-            return Verdict(False, f"its topic is excluded by -topic:{topic}", f"-topic:{topic}")
+            return Verdict(False, "verdict_topic", (("part", f"-topic:{topic}"),), f"-topic:{topic}")
     for tag in wanted.exclude_tags:
         if any(tag.casefold() in have.casefold() for have in entry.tags):
-            return Verdict(False, f"its tag is excluded by -tag:{tag}", f"-tag:{tag}")
+            return Verdict(False, "verdict_tag", (("part", f"-tag:{tag}"),), f"-tag:{tag}")
     for source in wanted.exclude_sources:
         if source.casefold() in entry.source.casefold():
-            return Verdict(False, f"its list is excluded by -source:{source}", f"-source:{source}")
+            return Verdict(False, "verdict_source", (("part", f"-source:{source}"),), f"-source:{source}")
     sequence, every = _terms(entry)
     for word in wanted.exclude_words:
         if _has_words(word, sequence, every):
-            return Verdict(False, f"it mentions “{word}”, excluded by -{word}", f"-{word}")
+            return Verdict(False, "verdict_word", (("word", word), ("part", f"-{word}")), f"-{word}")
     names = _names(entry)
     for person in wanted.exclude_people:
         if _folded(person) in names:
-            return Verdict(False, f"it names “{person}”, excluded", f"-{person}")
+            return Verdict(False, "verdict_person", (("name", person), ("part", f"-{person}")), f"-{person}")
     for label, needed in (("author", wanted.authors), ("venue", wanted.venues)):
         for value in needed:
             if _folded(value) not in names:
-                return Verdict(False, f"the entry does not name {label} “{value}”")
+                return Verdict(False, f"verdict_no_{label}", (("name", value),))
     parsed = parse_query(wanted.search, synonyms)
     if not _filters_hold(parsed, entry):
-        return Verdict(False, "its topic, tag, list or year is not the one the filter asks for")
+        return Verdict(False, "verdict_filters")
     for concept in parsed.concepts:
         if not any(
             (_in_order(terms, sequence) if exact and len(terms) > 1 else all(term in every for term in terms))
             for terms, _, exact in concept.alternatives
         ):
-            return Verdict(False, f"it does not mention “{concept.label}”")
+            return Verdict(False, "verdict_missing", (("word", concept.label),))
     return Verdict(True)
 
 

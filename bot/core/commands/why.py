@@ -33,29 +33,26 @@ def _at(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "?"
 
 
-def _place(row: DeliveryRow) -> str:
-    return f" in topic/thread {row.thread}" if row.thread else ""
-
-
-def _from_outbox(row: DeliveryRow) -> str:
-    sub = f"subscription #{row.subscription_id}"
+def _from_outbox(row: DeliveryRow, lang: str) -> str:
+    place = t(lang, "why_place", thread=row.thread) if row.thread else ""
+    sub = row.subscription_id
     if row.state is Delivery.SENT:
-        return f"Announced here{_place(row)} at {_at(row.sent_at)}, for {sub}."
+        return t(lang, "why_sent", place=place, at=_at(row.sent_at), sub=sub)
     if row.state is Delivery.SENDING:
-        return f"Being sent right now{_place(row)}, for {sub}."
+        return t(lang, "why_sending", place=place, sub=sub)
     if row.state is Delivery.QUEUED and row.due is not None and row.attempts == 0:
-        return f"Still queued for {sub}: it waits for the scheduled digest at {_at(row.due)}."
+        return t(lang, "why_digest", sub=sub, at=_at(row.due))
     if row.state is Delivery.QUEUED and row.attempts:
-        error = f" (last error: {row.last_error})" if row.last_error else ""
-        return f"Still queued for {sub}: sending failed {row.attempts}×, retry at {_at(row.next_try)}{error}."
+        error = t(lang, "why_error", error=row.last_error) if row.last_error else ""
+        return t(lang, "why_retry", sub=sub, n=row.attempts, at=_at(row.next_try), error=error)
     if row.state is Delivery.QUEUED:
-        return f"Still queued for {sub}: it goes out with the next delivery ({_at(row.next_try)})."
+        return t(lang, "why_queued", sub=sub, at=_at(row.next_try))
     if row.state is Delivery.CANCELLED:
-        return f"It was queued for {sub}, which was removed before it went out."
-    reason = row.last_error or "the platform refused it"
+        return t(lang, "why_cancelled", sub=sub)
+    reason = row.last_error or t(lang, "why_refused")
     if "permanent failure" in reason or "thread gone" in reason:
-        return f"Not delivered: announcements here were disabled ({reason})."
-    return f"Not delivered: {reason}."
+        return t(lang, "why_disabled", reason=reason)
+    return t(lang, "why_dead", reason=reason)
 
 
 def _synonyms(core: MedBot) -> SynonymMap:
@@ -66,55 +63,55 @@ def _synonyms(core: MedBot) -> SynonymMap:
 
 
 def _from_subscriptions(core: MedBot, ctx: Context, logged: LoggedEntry) -> list[str]:
+    lang = ctx.lang
     subs = core.store.chat_subscriptions(ctx.platform, ctx.chat_id)
     if not subs:
-        return ["This chat has no subscriptions, so nothing is announced here."]
+        return [t(lang, "why_no_subs")]
     synonyms = _synonyms(core)
     lines = []
     for sub_id, filter_text, active, reason, created in subs:
-        shown = f"#{sub_id} “{filter_text}”" if filter_text else f"#{sub_id} (every new entry)"
+        shown = t(lang, "why_sub", id=sub_id, filter=filter_text) if filter_text else t(lang, "why_sub_all", id=sub_id)
         if not active:
             if reason and reason != "unsubscribed":
-                lines.append(f"{shown} is disabled: {reason}.")
+                lines.append(t(lang, "why_sub_disabled", sub=shown, reason=reason))
             continue
         if created is not None and created > logged.first_seen:
-            lines.append(f"{shown} was made at {_at(created)}, after the entry arrived ({_at(logged.first_seen)}).")
+            lines.append(t(lang, "why_sub_later", sub=shown, made=_at(created), at=_at(logged.first_seen)))
             continue
         verdict = explain(filter_text, logged.entry, synonyms)
         if verdict.matched:
-            lines.append(f"{shown} takes it, but it was not queued here (another chat's row, or the subscription changed since).")
+            lines.append(t(lang, "why_sub_takes", sub=shown))
         elif verdict.excluded_by:
-            lines.append(f"{shown} did not take it: {verdict.reason} (the exclusion {verdict.excluded_by}).")
+            lines.append(t(lang, "why_sub_excluded", sub=shown, reason=verdict.reason(lang), part=verdict.excluded_by))
         else:
-            lines.append(f"{shown} did not take it: {verdict.reason}.")
-    return lines or ["This chat has no active subscriptions."]
+            lines.append(t(lang, "why_sub_no", sub=shown, reason=verdict.reason(lang)))
+    return lines or [t(lang, "why_no_active")]
 
 
-def _held(core: MedBot, entry_id: str) -> str | None:
+def _held(core: MedBot, entry_id: str, lang: str) -> str | None:
     """A version held as a mass change (or a suspected truncation) that has this entry."""
     for name, state in core.store.source_states().items():
         if not state.pending_hash:
             continue
         text = core.store.pending_snapshot(name)
         if text and any(entry.id == entry_id for entry in parse(text, name).entries):
-            why = state.pending_reason or "a mass change"
-            return (f"It is in a version of {name} held since {_at(state.pending_since)} ({why}); it is announced in one "
-                    "digest once the list shows that version again.")
+            why = state.pending_reason or t(lang, "why_mass")
+            return t(lang, "why_held", name=name, at=_at(state.pending_since), why=why)
     return None
 
 
 def _answer(core: MedBot, entry_id: str, ctx: Context) -> Reply:
     found = core.store.logged_by_id(entry_id)
     if not found:
-        held = _held(core, entry_id)
+        held = _held(core, entry_id, ctx.lang)
         if held is None:
             raise UserError(t(ctx.lang, "why_unknown", id=entry_id))
         return Reply(title=t(ctx.lang, "why_title", title=entry_id), text=(held,), language=ctx.lang)
     key, logged = found[0]
-    lines = [f"Found {_at(logged.first_seen)} in {', '.join(logged.sources)}."]
+    lines = [t(ctx.lang, "why_found", at=_at(logged.first_seen), lists=", ".join(logged.sources))]
     rows = core.store.deliveries(platform=ctx.platform, chat=ctx.chat_id, entry_key=key, limit=5)
     if rows:
-        lines.extend(_from_outbox(row) for row in rows)
+        lines.extend(_from_outbox(row, ctx.lang) for row in rows)
     else:
         lines.extend(_from_subscriptions(core, ctx, logged))
     return Reply(title=t(ctx.lang, "why_title", title=logged.entry.title[:120] or entry_id), text=tuple(lines), language=ctx.lang)
