@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -77,6 +77,18 @@ def lab_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         yield site
 # The bundled and haystack indexes (with vectors when the model is here), built once per
 # session for every module that asks (tests/haystack.py).
+@pytest.fixture
+async def discord_fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[object]:
+    """Discord's REST and gateway on loopback (tests/fakes/discord_api.py), discord.py pointed at it."""
+    from tests.fakes.discord_api import FakeDiscord
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    server = await FakeDiscord().start()
+    server.patch(monkeypatch)
+    yield server
+    await server.close()
+
+
 from tests.haystack import corpus_index, seed_index  # noqa: E402, F401
 
 

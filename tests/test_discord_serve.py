@@ -5,7 +5,6 @@ and a paper added upstream is announced in the channel that subscribed to its to
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,11 +22,8 @@ ADDED = "* [Zebrafish heart regeneration @everyone](https://example.org/zf-heart
 
 
 @pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    server = await FakeDiscord().start()
-    server.patch(monkeypatch)
-    yield server
-    await server.close()
+def fake(discord_fake: FakeDiscord) -> FakeDiscord:
+    return discord_fake
 
 
 async def _until(condition: object, what: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import discord
@@ -22,11 +21,8 @@ TOKEN = "MTIz.shard-token.SECRETSECRET"
 
 
 @pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    server = await FakeDiscord().start()
-    server.patch(monkeypatch)
-    yield server
-    await server.close()
+def fake(discord_fake: FakeDiscord) -> FakeDiscord:
+    return discord_fake
 
 
 async def test_a_worker_owning_shards_1_and_3_of_4_identifies_as_exactly_those(fake: FakeDiscord, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -123,15 +123,6 @@ async def test_telegram_lists_then_a_lists_sections_then_its_books(core: MedBot,
     assert ada_books.entries and all(entry.sources == ("ai",) for entry in ada_books.entries)
     everyone = await core.handle("/topic Books", Context(platform="telegram", chat_id=str(BOB["id"])))
     assert everyone.entries and not all(entry.sources == ("ai",) for entry in everyone.entries)  # not browsing: another list's
-
-
-@pytest.fixture
-async def discord_fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    server = await FakeDiscord().start()
-    server.patch(monkeypatch)
-    yield server
-    await server.close()
 
 
 async def test_discord_buttons_go_from_the_lists_to_latex_books(core: MedBot, discord_fake: FakeDiscord, tmp_path: Path) -> None:
