@@ -13,6 +13,7 @@ from bot.core.commands.topic_lists import (
     list_sections_page,
     lists_page,
     remember_list,
+    section_lines,
 )
 from bot.core.details import detail_buttons
 from bot.core.i18n import t
@@ -25,11 +26,10 @@ from index.model import section_key
 if TYPE_CHECKING:
     from bot.core.bot import MedBot
     from bot.core.context import Context
-    from index.search import SearchIndex, TopicNode
+    from index.search import SearchIndex
 
 __all__ = [
     "TOPIC_VALUE_LIMIT",
-    "flatten_topics",
     "random_again",
     "random_pick",
     "resolve_topic",
@@ -117,7 +117,7 @@ async def topic_page_by_hash(core: MedBot, argument: str, page: int, ctx: Contex
         info = next((item for item in await indexed_lists(core) if item.name == source), None)
         nodes = info.sections if info is not None else ()
     else:
-        nodes = tuple(flatten_topics(await core.run_index(core.index.topics)))
+        nodes = tuple(section_lines(await core.run_index(core.index.topics)))
     for node in nodes:
         if path_hash(node.path) == hashed:
             if source:
@@ -136,26 +136,18 @@ def resolve_topic(index: SearchIndex, name: str) -> tuple[str, ...] | None:
     """The section a name means: a value from ``topic_value`` (a whole path or ``#<hash>``),
     else the best match for what the user typed."""
     if name.startswith("#"):
-        for node in flatten_topics(index.topics()):
+        for node in section_lines(index.topics()):
             if path_hash(node.path) == name[1:]:
                 return node.path
     for separator in (" / ", " › ", " > "):
         if separator in name:
             wanted = tuple(section_key(part) for part in name.split(separator))
-            for node in flatten_topics(index.topics()):
+            for node in section_lines(index.topics()):
                 if tuple(section_key(part) for part in node.path) == wanted:
                     return node.path
     return index.match_topic(name)
 
 
-def flatten_topics(nodes: tuple[TopicNode, ...]) -> list[TopicNode]:
-    flat: list[TopicNode] = []
-    stack = list(reversed(nodes))
-    while stack:
-        node = stack.pop()
-        flat.append(node)
-        stack.extend(reversed(node.children))
-    return flat
 
 
 @command(
