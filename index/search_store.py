@@ -274,11 +274,14 @@ class LeasedIndex(windex.FileIndex):  # type: ignore[misc]
 def open_current(index_dir: Path, attempts: int = 5) -> tuple[windex.Index, Pointer] | None:
     """The served generation, opened and leased; None when there is no current one.
 
-    A generation retired between reading ``CURRENT`` and taking its lease is gone by
-    the time the lease is ours, so we read the pointer again (a few times at most).
+    A generation retired between reading ``CURRENT`` and taking its lease (or between
+    reading ``CURRENT`` and finding its directory) is gone by then, so we read the pointer
+    again (a few times at most).
     """
     for _ in range(attempts):
         pointer = read_pointer(index_dir)
+        if pointer is None and (index_dir / POINTER).exists():
+            continue  # it named a generation retired just now: CURRENT names its successor
         if pointer is None or not pointer.current:
             return None
         lease = Lease.take(index_dir / pointer.generation)
