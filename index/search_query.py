@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from index.aliases import ALIAS_MARK, hyphen_acronym, name_parts, name_words
 from index.analysis import QueryToken, is_han, query_tokens, stem_word
 from index.question import intent_of, read_question
-from index.search_synonyms import SynonymMap, Variant
+from index.search_synonyms import SynonymMap, Variant, token_key
 
 __all__ = [
     "Concept",
@@ -50,6 +50,9 @@ SYNONYM_WEIGHT = 0.9
 CROSS_SCRIPT_WEIGHT = 0.4
 # A dictionary gloss of a Chinese word: looser than a curated synonym.
 GLOSS_WEIGHT = 0.35
+# What a narrow term is a kind of (chromothripsis: structural variation): an entry
+# about the broader thing may be the one meant, but one naming the term comes first.
+BROADER_WEIGHT = 0.5
 LOOSE_WEIGHT = 0.6
 SUBWORD_WEIGHT = 0.4
 # The pieces of a joined name (GraphSCI: graph + sci), and its letters without a version
@@ -148,7 +151,7 @@ def parse_query(text: str, synonyms: SynonymMap, glossary: Glossary | None = Non
             return match.group()
         tokens = query_tokens(match.group())
         phrase = tuple(t.term for t in tokens)
-        pieces = tuple(_word_concepts(tokens, synonyms, glossary))
+        pieces = _informative(_word_concepts(tokens, synonyms, glossary))
         forms: tuple[Form, ...] = (
             ((stem_word(joined),), 1.0, True), ((ALIAS_MARK + stem_word(joined),), 1.0, True), (phrase, 1.0, True)
         )
@@ -196,8 +199,9 @@ def _word_concepts(
         used, variants = synonyms.match(tokens, index)
         if used and (longest is None or used <= longest):
             typed = tokens[index : index + used]
-            parts = tuple(_word_concepts(typed, synonyms, glossary, used - 1)) if used > 1 else ()
-            concepts.append(_soften(_span_concept(typed, variants, parts)))
+            parts = _informative(_word_concepts(typed, synonyms, glossary, used - 1)) if used > 1 else ()
+            broader = synonyms.broader_for(token_key([token.term for token in typed]))
+            concepts.append(_soften(_span_concept(typed, variants, parts, broader)))
             index += used
             continue
         concepts.append(_soften(_single_concept(tokens[index], glossary, (names or {}).get(tokens[index].word))))
@@ -205,8 +209,17 @@ def _word_concepts(
     return concepts
 
 
-def _span_concept(typed: Sequence[QueryToken], variants: Sequence[Variant], parts: tuple[Concept, ...]) -> Concept:
-    """A synonym match: the typed words as a phrase, every variant, each also in any order."""
+def _informative(concepts: Sequence[Concept]) -> tuple[Concept, ...]:
+    """The parts of a run of words worth matching alone: not a lone letter or digit
+    (the "d" of d-vector would match every author's initial)."""
+    return tuple(c for c in concepts if not (len(c.label) == 1 and c.label.isascii()))
+
+
+def _span_concept(
+    typed: Sequence[QueryToken], variants: Sequence[Variant], parts: tuple[Concept, ...], broader: Sequence[Variant] = ()
+) -> Concept:
+    """A synonym match: the typed words as a phrase, every variant, each also in any
+    order, and what it is a kind of, looser still."""
     typed_terms = tuple(token.term for token in typed)
     typed_han = any(token.han for token in typed)
     alternatives: list[Form] = [(typed_terms, 1.0, True)]
@@ -221,6 +234,12 @@ def _span_concept(typed: Sequence[QueryToken], variants: Sequence[Variant], part
         alternatives.append((terms, weight, True))
         if len(terms) > 1 and not any(is_han(term) for term in terms):
             alternatives.append((terms, weight * LOOSE_WEIGHT, False))
+    for variant in broader:
+        same_script = any(is_han(term) for term in variant.terms) == typed_han
+        # A phrase scores the sum of its words: per word, so that "structural variation"
+        # counts as one broader term and never as twice the typed one.
+        weight = BROADER_WEIGHT * (1.0 if same_script else CROSS_SCRIPT_WEIGHT) / len(variant.terms)
+        alternatives.append((variant.terms, weight, True))
     label = " ".join(token.word for token in typed)
     word = typed[0].word if len(typed) == 1 else None
     return Concept(label, tuple(alternatives), word=word, parts=parts)

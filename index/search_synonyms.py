@@ -6,6 +6,12 @@ index stays as written), so editing the YAML needs no rebuild. The map is compil
 each variant is analysed like the index analyses text and keyed by its stemmed words;
 Chinese words are keyed by their characters, so a query segmented as 数据 + 集 still
 finds the variant 数据集.
+
+Beside the groups, ``broader`` relations say what a narrow term is a kind of
+(chromothripsis is a structural variation; a d-vector is a voiceprint). A lab member
+who types the narrow jargon of a paper the list describes in general words still finds
+it: the broader terms are searched too, at a lower weight than a true synonym, so an
+entry that names the narrow term itself always comes first.
 """
 
 from __future__ import annotations
@@ -51,12 +57,17 @@ def token_key(terms: Sequence[str]) -> str:
     return key
 
 
+Broader = tuple[Sequence[str], Sequence[str]]
+"""(narrow terms, broader terms): each narrow term is a kind of every broader one."""
+
+
 class SynonymMap:
     """Groups of equivalent variants, matched longest-first on analysed query words."""
 
-    def __init__(self, groups: Sequence[Sequence[str]]) -> None:
+    def __init__(self, groups: Sequence[Sequence[str]], broader: Sequence[Broader] = ()) -> None:
         self._groups: list[tuple[Variant, ...]] = []
         self._by_key: dict[str, list[int]] = {}
+        self._broader: dict[str, dict[tuple[str, ...], Variant]] = {}
         self.max_words = 1
         for raw_group in groups:
             variants = _compile_group(raw_group)
@@ -70,6 +81,15 @@ class SynonymMap:
                 if index not in slots:
                     slots.append(index)
                 self.max_words = max(self.max_words, len(key.split(" ")), len(variant.terms))
+        for narrow, wide in broader:
+            wide_variants = [v for raw in wide for v in _compile_group([raw])]
+            for variant in _compile_group(narrow):
+                key = token_key(variant.terms)
+                found = self._broader.setdefault(key, {})
+                for general in wide_variants:
+                    for same in (general, *self.variants_for(token_key(general.terms))):
+                        found.setdefault(same.terms, same)
+                self.max_words = max(self.max_words, len(key.split(" ")), len(variant.terms))
 
     def __len__(self) -> int:
         return len(self._groups)
@@ -82,9 +102,19 @@ class SynonymMap:
                 seen.setdefault(variant.terms, variant)
         return tuple(seen.values())
 
+    def broader_for(self, key: str) -> tuple[Variant, ...]:
+        """What ``key`` or any of its synonyms is a kind of, with the broader terms' own
+        synonyms (empty when nothing is recorded)."""
+        seen: dict[tuple[str, ...], Variant] = {}
+        for same in (key, *(token_key(v.terms) for v in self.variants_for(key))):
+            for terms, variant in self._broader.get(same, {}).items():
+                seen.setdefault(terms, variant)
+        return tuple(seen.values())
+
     def knows(self, text: str) -> bool:
         """Whether ``text`` as a whole is a variant of some group (``MIMIC-III``, ``Hi-C``)."""
-        return token_key([token.term for token in query_tokens(text)]) in self._by_key
+        key = token_key([token.term for token in query_tokens(text)])
+        return key in self._by_key or key in self._broader
 
     def match(self, tokens: Sequence[QueryToken], start: int) -> tuple[int, tuple[Variant, ...]]:
         """The longest synonym starting at ``tokens[start]``: (words used, variants).
@@ -96,7 +126,7 @@ class SynonymMap:
         limit = min(len(tokens), start + self.max_words * 4)
         for end in range(limit, start, -1):
             key = token_key([token.term for token in tokens[start:end]])
-            if key in self._by_key:
+            if key in self._by_key or key in self._broader:
                 return end - start, self.variants_for(key)
         return 0, ()
 
@@ -136,7 +166,17 @@ def _load_cached(path: str, mtime_ns: int) -> SynonymMap:
     groups = data.get("groups", []) if isinstance(data, dict) else data
     if not isinstance(groups, list):
         raise SynonymsError(path, 0, "'groups' must be a list of lists of variants")
-    return SynonymMap([group for group in groups if isinstance(group, list)])
+    relations = data.get("broader", []) if isinstance(data, dict) else []
+    if not isinstance(relations, list):
+        raise SynonymsError(path, 0, "'broader' must be a list of {terms: [...], broader: [...]}")
+    broader: list[Broader] = []
+    for relation in relations:
+        narrow = relation.get("terms") if isinstance(relation, dict) else None
+        wide = relation.get("broader") if isinstance(relation, dict) else None
+        if not isinstance(narrow, list) or not isinstance(wide, list):
+            raise SynonymsError(path, 0, f"a 'broader' item needs a 'terms' list and a 'broader' list, not {relation!r}")
+        broader.append(([str(t) for t in narrow], [str(t) for t in wide]))
+    return SynonymMap([group for group in groups if isinstance(group, list)], broader)
 
 
 def load_synonyms(path: Path | None = None) -> SynonymMap:

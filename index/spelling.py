@@ -7,7 +7,7 @@ frequent, hides the very tool the lab member asked for. So:
 - a word typed with deliberate capitals (``DeepSEA``, ``ExPecto``, ``scScope``) is a
   name: not corrected either;
 - an unknown word gets its nearest index word (one missing, extra, swapped or doubled
-  letter; two edits for long words) as an *extra* form: the typed word and the
+  letter; two edits for stems of seven letters or more) as an *extra* form: the typed word and the
   correction are searched together, and the caller says "did you mean" only when the
   correction is what found the shown results;
 - joined and split words meet: ``singlecell`` also searches "single cell", and
@@ -40,6 +40,9 @@ SPLIT_KNOWN_WEIGHT = 0.3
 MIN_CORRECTED = 4
 MIN_PART = 3
 MAX_EDITS1_LENGTH = 16
+TWO_EDITS_LENGTH = 7
+"""A stem this long may be two slips away from the word meant; a shorter one two edits
+from an index word is usually another word ("insert" is not a slip of "infer")."""
 # One-edit variants are tried in the last letters only: where an ending hides a slip.
 TAIL = 6
 # A word this many entries use is an established word, not a joined pair.
@@ -157,7 +160,7 @@ def _correction(concept: Concept, lexicon: Lexicon, names: frozenset[str]) -> Co
     if any(len(terms) == 1 and lexicon.known(terms[0]) for terms, _, _ in concept.alternatives[1:]):
         return None  # a synonym ("summarization" for "summarisation") already finds it
     candidates: dict[str, int] = {}
-    maxdist = 1 if len(stemmed) <= 5 else 2
+    maxdist = 2 if len(stemmed) >= TWO_EDITS_LENGTH else 1
     for term, distance in lexicon.near(stemmed, maxdist):
         candidates[term] = min(distance, candidates.get(term, distance))
     for term in _one_edit_stems(word, lexicon):
