@@ -82,7 +82,9 @@ class Concept:
     concept is one plain word (a typo candidate). ``parts`` are the single-word concepts
     of a multi-word one, for entries that have only some of its words. ``soft`` marks
     an intent word ("code"): it adds to an entry's score but is never required; ``kind``
-    is the kind of entry it prefers.
+    is the kind of entry it prefers. ``broader`` are forms of what the concept is a kind
+    of: a search ranks by them too, a subscription does not match by them (a lab that
+    follows "chromothripsis" does not want every structural-variation paper).
     """
 
     label: str
@@ -91,6 +93,7 @@ class Concept:
     parts: tuple[Concept, ...] = ()
     soft: bool = False
     kind: str | None = None
+    broader: tuple[Form, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,15 +237,16 @@ def _span_concept(
         alternatives.append((terms, weight, True))
         if len(terms) > 1 and not any(is_han(term) for term in terms):
             alternatives.append((terms, weight * LOOSE_WEIGHT, False))
+    wider: list[Form] = []
     for variant in broader:
         same_script = any(is_han(term) for term in variant.terms) == typed_han
         # A phrase scores the sum of its words: per word, so that "structural variation"
         # counts as one broader term and never as twice the typed one.
         weight = BROADER_WEIGHT * (1.0 if same_script else CROSS_SCRIPT_WEIGHT) / len(variant.terms)
-        alternatives.append((variant.terms, weight, True))
+        wider.append((variant.terms, weight, True))
     label = " ".join(token.word for token in typed)
     word = typed[0].word if len(typed) == 1 else None
-    return Concept(label, tuple(alternatives), word=word, parts=parts)
+    return Concept(label, tuple(alternatives), word=word, parts=parts, broader=tuple(wider))
 
 
 def _single_concept(token: QueryToken, glossary: Glossary | None, typed: str | None = None) -> Concept:

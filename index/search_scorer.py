@@ -248,6 +248,8 @@ class VectorScorer:
             scores = self._form(*form)
             typed_found = typed_found or (number == 0 and bool(scores.any()))
             np.maximum(best, scores, out=best)
+        for form in concept.broader:
+            np.maximum(best, self._form(*form), out=best)
         if aliases and not typed_found:
             # a name no entry spells out: only then do the entries it is an alias of count
             for form in aliases:

@@ -104,3 +104,16 @@ def test_a_malformed_broader_section_is_a_clear_error(tmp_path: Path, body: str)
     synonyms.write_text("groups: []\n" + body, encoding="utf-8")
     with pytest.raises(SynonymsError, match="broader"):
         load_synonyms(synonyms)
+
+
+def test_a_lab_following_a_narrow_term_is_not_sent_every_paper_of_the_broader_one() -> None:
+    """A search ranks by the broader terms; a subscription is kept to what was asked."""
+    from bot.core.saved_search import saved_search
+    from index.model import Entry
+
+    matches = saved_search(None)
+    general = Entry(id="sv", title="Patterns of somatic structural variation in human cancer genomes", url="https://example.org/sv")
+    named = Entry(id="ct", title="Chromothripsis from DNA damage in micronuclei", url="https://example.org/ct")
+    assert matches("chromothripsis", named)
+    assert not matches("chromothripsis", general)
+    assert matches("structural variant", general)
