@@ -27,8 +27,9 @@ from index import search_store as store
 from index.analysis import query_tokens
 from index.chinese import glossary
 from index.model import ListDocument
+from index.parse_cache import ParseCache
 from index.search_browse import BrowseSearch
-from index.search_build import SourceSnapshot, apply_changes, build_generation, want_progress
+from index.search_build import SourceSnapshot, apply_changes, build_generation, load_all, want_progress
 from index.search_ids import identifier_docnums
 from index.search_intents import KindCache, prefer
 from index.search_query import ParsedQuery, parse_query
@@ -79,6 +80,7 @@ class SearchIndex(BrowseSearch, SemanticSearch):
     def __init__(self, index_dir: Path, synonyms_path: Path | None = None, model: str | None = None) -> None:
         self.index_dir = Path(index_dir)
         self._semantic = SemanticLayer(model, self.index_dir / "vectors", self.index_dir / "models")
+        self._parsed = ParseCache(self.index_dir / "parsed")
         self._synonyms_path = synonyms_path
         self._synonyms: SynonymMap = load_synonyms(synonyms_path)
         self._lock = threading.RLock()
@@ -176,7 +178,7 @@ class SearchIndex(BrowseSearch, SemanticSearch):
             added = tuple(name for name in names if name not in before)
             removed = tuple(name for name in before if name not in names)
             changed = [s for s in sources if s.name not in before or before[s.name] != s.fingerprint]
-            changed_names = {s.name for s in changed}
+            changed_names = [s.name for s in changed]
             updated = tuple(s.name for s in changed if s.name in before)
             unchanged = tuple(s.name for s in sources if s.name not in changed_names)
             if rebuild or self._ix is None:
@@ -186,7 +188,7 @@ class SearchIndex(BrowseSearch, SemanticSearch):
                     time.perf_counter() - started, True,
                 )
             if changed or removed:
-                loaded = {source.name: source.load() for source in changed}
+                loaded = dict(zip(changed_names, load_all(changed, self._parsed, every_source=False), strict=True))
                 self._apply(loaded, removed, names, {s.name: s.fingerprint for s in changed})
             return SyncReport(
                 added, updated, removed, unchanged, self._doc_count(), time.perf_counter() - started, False
@@ -202,7 +204,7 @@ class SearchIndex(BrowseSearch, SemanticSearch):
             self._apply({name: document}, (), names, {name: fingerprint})
 
     def _full_build(self, sources: Sequence[SourceSnapshot], progress: bool) -> None:
-        build_generation(self.index_dir, sources, progress)
+        build_generation(self.index_dir, sources, progress, self._parsed)
         self._reopen()
 
     def _apply(

@@ -28,9 +28,10 @@ from whoosh.searching import Searcher
 from index import search_store as store
 from index.child_processes import children_die_with_parent
 from index.model import Entry, ListDocument
+from index.parse_cache import ParseCache
 from index.whoosh_internals import commit_keeping_files
 
-__all__ = ["SourceSnapshot", "apply_changes", "build_generation", "want_progress"]
+__all__ = ["SourceSnapshot", "apply_changes", "build_generation", "load_all", "want_progress"]
 
 WRITER_TIMEOUT = 30.0
 PARALLEL_BUILD_MIN = 20_000
@@ -43,18 +44,27 @@ PARALLEL_PARSE_MIN = 8
 
 @dataclass(frozen=True)
 class SourceSnapshot:
-    """A configured list as the index sees it: a name, a cheap fingerprint, a parser."""
+    """A configured list as the index sees it: a name, a cheap fingerprint, a parser.
+
+    ``content``, when given, returns bytes that determine what ``load`` returns (the
+    list's own bytes): a full build then takes the parse of content it has parsed
+    before from the parse cache instead of calling ``load``, so ``load`` must be a pure
+    parse of that content under this name.
+    """
 
     name: str
     fingerprint: str
     load: Callable[[], ListDocument]
+    content: Callable[[], bytes] | None = None
 
 
-def build_generation(index_dir: Path, sources: Sequence[SourceSnapshot], progress: bool) -> None:
+def build_generation(
+    index_dir: Path, sources: Sequence[SourceSnapshot], progress: bool, parsed: ParseCache | None = None
+) -> None:
     """Build every source into a new generation and make it the served one."""
     generation, building = store.new_generation(index_dir)
     try:
-        documents = list(zip(sources, load_all(sources), strict=True))
+        documents = list(zip(sources, load_all(sources, parsed), strict=True))
         ranks = {source.name: rank for rank, (source, _) in enumerate(documents)}
         grouped: dict[str, list[Entry]] = {}
         for source, document in documents:
@@ -68,8 +78,33 @@ def build_generation(index_dir: Path, sources: Sequence[SourceSnapshot], progres
     store.finish_generation(index_dir, generation, building)
 
 
-def load_all(sources: Sequence[SourceSnapshot]) -> list[ListDocument]:
-    """Every source parsed, by two processes when there are many lists (parsing is CPU).
+def load_all(
+    sources: Sequence[SourceSnapshot], parsed: ParseCache | None = None, *, every_source: bool = True
+) -> list[ListDocument]:
+    """Every source parsed (or its earlier parse of the same bytes, from ``parsed``).
+
+    ``every_source``: these are all the configured lists (a full build), so the cache
+    forgets any other list.
+    """
+    keys: list[str | None] = [None] * len(sources)
+    documents: list[ListDocument | None] = [None] * len(sources)
+    if parsed is not None:
+        for position, source in enumerate(sources):
+            if source.content is not None:
+                key = parsed.key(source.content(), source.name)
+                keys[position], documents[position] = key, parsed.get(key)
+    missing = [position for position, document in enumerate(documents) if document is None]
+    for position, document in zip(missing, _parse_all([sources[p] for p in missing]), strict=True):
+        documents[position] = document
+        if parsed is not None and (new_key := keys[position]) is not None:
+            parsed.put(new_key, document)
+    if parsed is not None and every_source:
+        parsed.keep_only(key for key in keys if key is not None)
+    return [document for document in documents if document is not None]
+
+
+def _parse_all(sources: Sequence[SourceSnapshot]) -> list[ListDocument]:
+    """Parse, by two processes when there are many lists (parsing is CPU).
 
     Workers are forked, so they inherit the snapshots' loaders (closures that could not
     be pickled); only the parsed documents travel back. A parser error still aborts

@@ -65,11 +65,16 @@ def _from_store(source: SourceConfig, store: SnapshotReader | None, fingerprint:
         return None
     name = source.name
 
-    def load() -> ListDocument:
-        text = store.snapshot(name) or ""
-        return parse(text, source=name)
+    def text() -> str:
+        return store.snapshot(name) or ""
 
-    return SourceSnapshot(name=name, fingerprint=store_fingerprint(fingerprint), load=load)
+    def load() -> ListDocument:
+        return parse(text(), source=name)
+
+    def content() -> bytes:  # marked: a file of the same bytes is parsed as bytes (BOM, UTF-8 checks)
+        return b"snapshot\0" + text().encode("utf-8", errors="surrogatepass")
+
+    return SourceSnapshot(name=name, fingerprint=store_fingerprint(fingerprint), load=load, content=content)
 
 
 def _from_path(source: SourceConfig) -> SourceSnapshot | None:
@@ -85,6 +90,7 @@ def _from_path(source: SourceConfig) -> SourceSnapshot | None:
         name=source.name,
         fingerprint=f"file:{stat.st_mtime_ns}:{stat.st_size}",
         load=_file_loader(path, source.name),
+        content=path.read_bytes,
     )
 
 
