@@ -19,7 +19,7 @@ from pathlib import Path
 
 import opencc
 
-__all__ = ["default_glossary_path", "glossary", "load_glossary", "to_simplified"]
+__all__ = ["default_glossary_path", "glossary", "load_glossary", "to_simplified", "warm"]
 
 _CONVERTER: opencc.OpenCC | None = None
 _CONVERTER_LOCK = threading.Lock()
@@ -67,3 +67,10 @@ def load_glossary(path: str) -> dict[str, tuple[str, ...]]:
 def glossary(word: str) -> tuple[str, ...]:
     """The bundled glossary's English glosses of a (simplified) Chinese word."""
     return load_glossary(str(default_glossary_path())).get(word, ())
+
+
+def warm() -> None:
+    """Load the converter and the glossary now (~140 ms for the glossary's 72k lines),
+    so a long-running bot pays it at start-up, not on its first Chinese question."""
+    to_simplified("單細胞")
+    glossary("细胞")

@@ -23,9 +23,9 @@ from whoosh import scoring
 from whoosh.index import Index
 from whoosh.searching import Searcher
 
+from index import chinese
 from index import search_store as store
 from index.analysis import query_tokens
-from index.chinese import glossary
 from index.model import ListDocument
 from index.parse_cache import ParseCache
 from index.search_browse import BrowseSearch
@@ -183,10 +183,8 @@ class SearchIndex(BrowseSearch, SemanticSearch):
             unchanged = tuple(s.name for s in sources if s.name not in changed_names)
             if rebuild or self._ix is None:
                 self._full_build(sources, want_progress(progress))
-                return SyncReport(
-                    added, tuple(n for n in names if n in before), removed, (), self._doc_count(),
-                    time.perf_counter() - started, True,
-                )
+                kept = tuple(n for n in names if n in before)
+                return SyncReport(added, kept, removed, (), self._doc_count(), time.perf_counter() - started, True)
             if changed or removed:
                 loaded = dict(zip(changed_names, load_all(changed, self._parsed, every_source=False), strict=True))
                 self._apply(loaded, removed, names, {s.name: s.fingerprint for s in changed})
@@ -242,7 +240,7 @@ class SearchIndex(BrowseSearch, SemanticSearch):
             if by_identifier:
                 found = tuple(self._hit(docnum, 1.0, source) for docnum in by_identifier)
                 return SearchResult(query, len(found), 1, 1, per_page, None, False, found[:per_page])
-            parsed = parse_query(query, self._synonyms, glossary)
+            parsed = parse_query(query, self._synonyms, chinese.glossary)
             filter_query = self._filter_query(parsed, source)
             source = source or (self._resolve_source(parsed.sources[0]) if parsed.sources else None)
             if filter_query is False:
@@ -366,9 +364,9 @@ class SearchIndex(BrowseSearch, SemanticSearch):
     def warm(self) -> None:
         """Build what the first queries after opening would otherwise build on demand.
 
-        The section table (topic matching, autocomplete), the typo vocabulary and the
-        scorer's per-field lengths cost a few hundred milliseconds once; a long-running
-        bot pays that at start-up instead of on a user's first question.
+        The section table (topic matching, autocomplete), the typo vocabulary, the scorer's
+        field lengths and the Chinese glossary cost a few hundred milliseconds once; a
+        long-running bot pays that at start-up instead of on a user's first question.
         """
         with self._lock:
             searcher = self._searcher
@@ -377,6 +375,8 @@ class SearchIndex(BrowseSearch, SemanticSearch):
             self._table()
             self._vocabulary_for(searcher)
             self._scorer_for(searcher).warm()
+            self._warm_dense(searcher)
+            chinese.warm()
         self.start_semantic()  # vectors load or embed in the background; search is lexical until then
 
     def similar(self, id_or_url: str, limit: int = 5) -> list[Hit]:

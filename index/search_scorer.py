@@ -14,8 +14,10 @@ over all documents:
   entries with more of the concepts form the re-ranking window;
 - the window is then re-ranked by the share of concepts each entry matches.
 
-Only phrases need positions: their documents come from Whoosh's own phrase matcher
-(cached too), their scores from the term arrays. The total count is the number of
+Only phrases need positions: their documents are those holding every word (from the term
+arrays) whose decoded positions put the words in a row, as Whoosh's phrase matcher would
+find them but without its span matchers (cached too); their scores come from the term
+arrays. The total count is the number of
 non-zero scores, so counting costs nothing extra.
 """
 
@@ -32,7 +34,7 @@ from whoosh.searching import Searcher
 
 from index.aliases import ALIAS_FIELD, ALIAS_MARK, ALIAS_WEIGHT
 from index.search_query import Concept, Form
-from index.whoosh_internals import leaf_lengths, read_postings
+from index.whoosh_internals import leaf_lengths, read_positions, read_postings
 
 __all__ = ["VectorScorer"]
 
@@ -76,6 +78,21 @@ class _Lru:
             _, (_, dropped) = self._items.popitem(last=False)
             self._used -= dropped
         return value
+
+
+def _consecutive(leaf: Any, field: str, terms: tuple[str, ...], docs: np.ndarray) -> np.ndarray:
+    """Which of ``docs`` (local to ``leaf``, each holding every term) have the terms in a row."""
+    positions = [read_positions(leaf.postings(field, term), docs) for term in terms]
+    kept = []
+    for doc in docs.tolist():
+        starts = set(positions[0].get(doc, ()))
+        for shift, term_positions in enumerate(positions[1:], 1):
+            starts &= {position - shift for position in term_positions.get(doc, ())}
+            if not starts:
+                break
+        if starts:
+            kept.append(doc)
+    return np.asarray(kept, dtype=np.int64)
 
 
 class VectorScorer:
@@ -140,11 +157,24 @@ class VectorScorer:
         return lengths
 
     def _phrase_docs(self, field: str, terms: tuple[str, ...]) -> np.ndarray:
+        """Documents with ``terms`` at consecutive positions of ``field`` (Whoosh's Phrase)."""
+
         def find() -> np.ndarray:
-            if any(len(self.postings(field, term)[0]) == 0 for term in terms):
+            shared = self.postings(field, terms[0])[0]
+            for term in terms[1:]:
+                if not len(shared):
+                    break
+                shared = np.intersect1d(shared, self.postings(field, term)[0], assume_unique=True)
+            if self._live is not None:
+                shared = shared[self._live[shared]]
+            if not len(shared):
                 return _EMPTY[0]
-            matcher = wq.Phrase(field, list(terms)).matcher(self._searcher)
-            return np.fromiter(matcher.all_ids(), dtype=np.int64) if matcher.is_active() else _EMPTY[0]
+            found: list[np.ndarray] = []
+            for leaf, offset in self._leaves:
+                inside = shared[(shared >= offset) & (shared < offset + leaf.doc_count_all())] - offset
+                if len(inside):
+                    found.append(_consecutive(leaf, field, terms, inside) + offset)
+            return np.concatenate(found) if found else _EMPTY[0]
 
         return self._cache.get(("p", field, terms), find, len)
 

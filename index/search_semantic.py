@@ -131,6 +131,11 @@ class SemanticSearch:
         lexical_docs = {doc for doc, _ in ranked}
         return total + sum(1 for doc, _ in fused if doc not in lexical_docs), fused
 
+    def _warm_dense(self, searcher: Searcher) -> None:
+        """Read the ``han`` column at start-up (~50 ms) rather than in a first question."""
+        if self.semantic_enabled:
+            self._chinese_docs(searcher)
+
     def _chinese_docs(self, searcher: Searcher) -> np.ndarray:
         """Which documents are written mostly in Chinese (the ``han`` column), per searcher."""
         cached = getattr(self, "_han_docs", None)

@@ -25,7 +25,14 @@ from whoosh.index import TOC, clean_files
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
-__all__ = ["commit_keeping_files", "fast_paths", "leaf_lengths", "read_postings", "remove_superseded_files"]
+__all__ = [
+    "commit_keeping_files",
+    "fast_paths",
+    "leaf_lengths",
+    "read_positions",
+    "read_postings",
+    "remove_superseded_files",
+]
 
 _LENGTHS = np.array([byte_to_length(i) or 0 for i in range(256)], dtype=np.float64)
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
@@ -68,6 +75,40 @@ def read_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
         weights.append(matcher.weight())
         matcher.next()
     return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
+
+
+def read_positions(matcher: Any, wanted: np.ndarray) -> dict[int, list[int]]:
+    """The positions of one segment's term in the documents ``wanted`` (sorted docnums).
+
+    Phrases are checked on the documents that hold every word (found from the posting
+    arrays), so only those documents' position lists are decoded: a block without any
+    of them is skipped. Whoosh's own phrase matcher walks every shared document through
+    three levels of span matchers, ~60 µs each (a first "single cell" was 40 ms).
+    """
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    found: dict[int, list[int]] = {}
+    if not len(wanted):
+        return found
+    if all(hasattr(matcher, name) for name in (*_BLOCK_API, "_read_values", "format")):
+        decode = matcher.format.decode_positions
+        while matcher.is_active():
+            matcher._read_ids()
+            ids = np.asarray(matcher._ids, dtype=np.int64)
+            hits = np.flatnonzero(np.isin(ids, wanted, assume_unique=True))
+            if len(hits):
+                matcher._read_values()
+                values = matcher._values
+                for at in hits.tolist():
+                    found[int(ids[at])] = decode(values[at])
+            matcher._next_block()
+        return found
+    keep = set(wanted.tolist())
+    while matcher.is_active():
+        if matcher.id() in keep:
+            found[matcher.id()] = list(matcher.value_as("positions"))
+        matcher.next()
+    return found
 
 
 def leaf_lengths(leaf: Any, field: str) -> np.ndarray:
