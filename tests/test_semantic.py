@@ -206,3 +206,18 @@ def test_fusion_takes_the_vectors_to_agree_with_the_keywords_on_entries_they_can
     assert seen[0] == 0  # with it, the best keyword match stays first
     # a multilingual model reads it: the mark is ignored and the similarity counts again
     assert [doc for doc, _ in fuse(lexical, 0.4, similarities, unreadable=unreadable, multilingual=True)] == blind
+
+
+@needs_model
+def test_a_bulk_embedding_is_ordered_by_the_models_tokens_and_answers_in_the_callers_order(tmp_path: Path) -> None:
+    """Batches pad to their longest text: a Chinese title has far more tokens than its
+    characters suggest, so ordering by characters would pad its English neighbours."""
+    embedder = load_embedder(str(MODEL), tmp_path)
+    assert embedder is not None
+    chinese, english = "电子病历命名实体识别评测", "entity recognition in notes"
+    counts = embedder.token_counts([chinese, english])
+    assert len(chinese) < len(english) and counts[0] > counts[1]
+    texts = [english, chinese, "DeepLesion: lesion detection in CT"]
+    together = embedder.embed(texts)
+    one_by_one = np.vstack([embedder.embed([text]) for text in texts])
+    assert np.allclose((together * one_by_one).sum(axis=1), 1.0, atol=0.02)  # row i is text i
