@@ -17,8 +17,8 @@ over all documents:
 Only phrases need positions: their documents are those holding every word (from the term
 arrays) whose decoded positions put the words in a row, as Whoosh's phrase matcher would
 find them but without its span matchers (cached too); their scores come from the term
-arrays. The total count is the number of
-non-zero scores, so counting costs nothing extra.
+arrays. The total count is the number of non-zero scores, so counting costs nothing
+extra.
 """
 
 from __future__ import annotations
