@@ -178,7 +178,7 @@ class SearchIndex(BrowseSearch, SemanticSearch):
             added = tuple(name for name in names if name not in before)
             removed = tuple(name for name in before if name not in names)
             changed = [s for s in sources if s.name not in before or before[s.name] != s.fingerprint]
-            changed_names = [s.name for s in changed]
+            changed_names = {s.name for s in changed}
             updated = tuple(s.name for s in changed if s.name in before)
             unchanged = tuple(s.name for s in sources if s.name not in changed_names)
             if rebuild or self._ix is None:
@@ -186,7 +186,7 @@ class SearchIndex(BrowseSearch, SemanticSearch):
                 kept = tuple(n for n in names if n in before)
                 return SyncReport(added, kept, removed, (), self._doc_count(), time.perf_counter() - started, True)
             if changed or removed:
-                loaded = dict(zip(changed_names, load_all(changed, self._parsed, every_source=False), strict=True))
+                loaded = dict(zip((s.name for s in changed), load_all(changed, self._parsed, every_source=False), strict=True))
                 self._apply(loaded, removed, names, {s.name: s.fingerprint for s in changed})
             return SyncReport(
                 added, updated, removed, unchanged, self._doc_count(), time.perf_counter() - started, False

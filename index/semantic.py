@@ -102,8 +102,9 @@ class Embedder:
         """The vector cache's directory name: one per model and variant."""
         return model_slug(self.name) + (f"-{self.variant}" if self.variant else "")
 
-    def embed(self, texts: Sequence[str], batch_size: int = BATCH, bulk: bool = False) -> np.ndarray:
-        """Rows for ``texts``; ``bulk`` uses every core (a foreground ``medbot index``)."""
+    def embed(self, texts: Sequence[str], batch_size: int = BATCH, bulk: bool = False, ordered: bool = False) -> np.ndarray:
+        """Rows for ``texts``; ``bulk`` uses every core (a foreground ``medbot index``);
+        ``ordered``: the texts already come by token count (a pass ordered them all)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._model
@@ -112,8 +113,11 @@ class Embedder:
                 self._bulk = self._reload(min(os.cpu_count() or 1, BULK_THREADS))
             model = self._bulk
         # Batches pad to their longest text: texts of like length together embed faster.
-        lengths = self.token_counts(texts)
-        order = sorted(range(len(texts)), key=lengths.__getitem__)
+        if ordered:
+            order = list(range(len(texts)))
+        else:
+            lengths = self.token_counts(texts)
+            order = sorted(range(len(texts)), key=lengths.__getitem__)
         rows = np.asarray(list(model.embed([texts[i] for i in order], batch_size=batch_size)), dtype=np.float32)
         self.embedded += len(texts)
         result = np.empty_like(rows)

@@ -235,7 +235,7 @@ class SemanticLayer:
                     cache.add(new_keys, np.concatenate(new_vectors))
                 return None
             chunk = work[start : start + CHUNK]
-            new_vectors.append(embedder.embed([text for _, text in chunk], bulk=bulk))
+            new_vectors.append(embedder.embed([text for _, text in chunk], bulk=bulk, ordered=True))
             new_keys.extend(key for key, _ in chunk)
             if progress:
                 _progress(start + len(chunk), len(work), started)

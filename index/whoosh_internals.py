@@ -5,6 +5,8 @@ document's field length as numpy arrays. Whoosh's public API gives them one call
 document; reading the W3 codec's posting blocks and length column directly is what took
 query p99 from ~600 ms to a few ms on the 50k-entry haystack (BENCHMARKS.md). So:
 
+- ``read_positions`` decodes a term's positions in given documents only, so phrases are
+  checked without Whoosh's span matchers (a first "single cell" phrase cost 40 ms);
 - ``read_postings`` and ``leaf_lengths`` take the fast path when the structures are
   there, and fall back to the public API otherwise (correct, only slow);
 - ``fast_paths()`` says whether the fast paths work with the installed Whoosh, and

@@ -221,3 +221,5 @@ def test_a_bulk_embedding_is_ordered_by_the_models_tokens_and_answers_in_the_cal
     together = embedder.embed(texts)
     one_by_one = np.vstack([embedder.embed([text]) for text in texts])
     assert np.allclose((together * one_by_one).sum(axis=1), 1.0, atol=0.02)  # row i is text i
+    in_token_order = embedder.embed([english, chinese], ordered=True)  # a pass that ordered them itself
+    assert np.allclose((in_token_order * one_by_one[:2]).sum(axis=1), 1.0, atol=0.02)

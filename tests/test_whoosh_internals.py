@@ -40,8 +40,8 @@ def test_the_fast_paths_work_with_the_installed_whoosh_and_agree_with_its_public
 
 
 def test_phrases_found_from_positions_are_exactly_whooshs_phrase_matches(tmp_path: Path) -> None:
-    """Every two- and three-word run of the seed titles, in every phrase field, in an index
-    with two segments and deleted documents (entries re-indexed after the build)."""
+    """Two- and three-word runs of the seed entries' texts, 150 in each phrase field, in an
+    index with two segments and deleted documents (entries re-indexed after the build)."""
     lists = sorted((REPO_ROOT / "data" / "lists").glob("*.md"))
     index = SearchIndex.open(tmp_path / "index")
     index.sync([SourceSnapshot(p.stem, "v1", lambda p=p: parse_file(p)) for p in lists], progress=False)
